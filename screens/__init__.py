@@ -1,0 +1,1 @@
+"""One Textual screen per documented step, and the widgets they share."""

@@ -1,0 +1,1 @@
+"""One idempotent action class per documented step. No UI imports here."""
