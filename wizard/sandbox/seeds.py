@@ -1,0 +1,156 @@
+"""Seed worlds for the sandbox: "demo" (a small, realistic AKS estate) and "large" (demo plus 5,000 VNets).
+
+Every address space is inside 127.0.0.0/8 (loopback). A private endpoint's IP comes from its subnet, and
+the sandbox's Astro endpoint really listens on that IP; this machine's network forbids traffic to any
+non-loopback private or public address, so only loopback addresses are actually reachable here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+
+from wizard.sandbox.world import (T_NSG, T_SUBNET, T_VNET, Alias, Location, Subscription, World, new_etag,
+                                  rg_id)
+
+SUBSCRIPTION_ID = "7d2c4a1e-5b8f-4c3d-9e6a-2f1b0c8d4e73"
+TENANT_ID = "3f9e8d7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b"
+SUBSCRIPTION_NAME = "Contoso Data Platform - Production"
+ALIAS_GUID = "5e1f9c2a-8b3d-4f6e-a7c0-9d2b4e6f8a1c"
+DEMO_ALIAS = f"astro-re-pls.{ALIAS_GUID}.eastus2.azure.privatelinkservice"
+# Known to the world but not visible to the demo subscription (for "not visible" paths).
+HIDDEN_ALIAS = "astro-other-pls.0b7e2d4c-1a3f-4e5d-9c8b-7a6f5e4d3c2b.westeurope.azure.privatelinkservice"
+DEMO_CLUSTER_ID = "clmh597sg000208lb2kjhcn8q"
+
+LOCATIONS = [
+    Location("eastus2", "East US 2", "(US) East US 2", "US", "Virginia", "36.6681", "-78.3889", "centralus"),
+    Location("eastus", "East US", "(US) East US", "US", "Virginia", "37.3719", "-79.8164", "westus"),
+    Location("centralus", "Central US", "(US) Central US", "US", "Iowa", "41.5908", "-93.6208", "eastus2"),
+    Location("westus2", "West US 2", "(US) West US 2", "US", "Washington", "47.233", "-119.852", "westcentralus"),
+    Location("westeurope", "West Europe", "(Europe) West Europe", "Europe", "Netherlands", "52.3667", "4.9",
+             "northeurope"),
+    Location("northeurope", "North Europe", "(Europe) North Europe", "Europe", "Ireland", "53.3478", "-6.2597",
+             "westeurope"),
+]
+
+_DEFAULT_RULES = [  # (name, direction, priority, access, source, destination, description)
+    ("AllowVnetInBound", "Inbound", 65000, "Allow", "VirtualNetwork", "VirtualNetwork",
+     "Allow inbound traffic from all VMs in VNET"),
+    ("AllowAzureLoadBalancerInBound", "Inbound", 65001, "Allow", "AzureLoadBalancer", "*",
+     "Allow inbound traffic from azure load balancer"),
+    ("DenyAllInBound", "Inbound", 65500, "Deny", "*", "*", "Deny all inbound traffic"),
+    ("AllowVnetOutBound", "Outbound", 65000, "Allow", "VirtualNetwork", "VirtualNetwork",
+     "Allow outbound traffic from all VMs to all VMs in VNET"),
+    ("AllowInternetOutBound", "Outbound", 65001, "Allow", "*", "Internet",
+     "Allow outbound traffic from all VMs to Internet"),
+    ("DenyAllOutBound", "Outbound", 65500, "Deny", "*", "*", "Deny all outbound traffic"),
+]
+
+
+def default_security_rules(nsg_id: str) -> list[dict]:
+    """The six default rules every real NSG carries."""
+    return [{
+        "id": f"{nsg_id}/defaultSecurityRules/{name}", "name": name, "etag": new_etag(),
+        "type": "Microsoft.Network/networkSecurityGroups/defaultSecurityRules",
+        "properties": {"provisioningState": "Succeeded", "description": desc, "protocol": "*",
+                       "sourcePortRange": "*", "destinationPortRange": "*", "sourceAddressPrefix": src,
+                       "destinationAddressPrefix": dst, "access": access, "priority": prio,
+                       "direction": direction, "sourcePortRanges": [], "destinationPortRanges": [],
+                       "sourceAddressPrefixes": [], "destinationAddressPrefixes": []},
+    } for name, direction, prio, access, src, dst, desc in _DEFAULT_RULES]
+
+
+def add_vnet(world: World, sub: str, rg: str, name: str, location: str, prefixes: list[str],
+             tags: dict | None = None) -> str:
+    vnet_id = f"{rg_id(sub, rg)}/providers/Microsoft.Network/virtualNetworks/{name}"
+    world.add(T_VNET, vnet_id, {
+        "location": location, "tags": tags or {}, "etag": new_etag(),
+        "properties": {"resourceGuid": _guid(vnet_id), "addressSpace": {"addressPrefixes": list(prefixes)},
+                       "enableDdosProtection": False, "virtualNetworkPeerings": [],
+                       "privateEndpointVNetPolicies": "Disabled"}})
+    return vnet_id
+
+
+def add_subnet(world: World, vnet_id: str, name: str, prefix: str, nsg_id: str | None = None) -> str:
+    subnet_id = f"{vnet_id}/subnets/{name}"
+    props: dict = {"addressPrefix": prefix, "delegations": [], "privateEndpointNetworkPolicies": "Disabled",
+                   "privateLinkServiceNetworkPolicies": "Enabled"}
+    if nsg_id:
+        props["networkSecurityGroup"] = {"id": nsg_id}
+    world.add(T_SUBNET, subnet_id, {"etag": new_etag(), "type": T_SUBNET, "properties": props})
+    return subnet_id
+
+
+def add_nsg(world: World, sub: str, rg: str, name: str, location: str) -> str:
+    nsg_id = f"{rg_id(sub, rg)}/providers/Microsoft.Network/networkSecurityGroups/{name}"
+    world.add(T_NSG, nsg_id, {
+        "location": location, "tags": {}, "etag": new_etag(),
+        "properties": {"resourceGuid": _guid(nsg_id), "defaultSecurityRules": default_security_rules(nsg_id)}})
+    return nsg_id
+
+
+def _guid(seed: str) -> str:
+    import uuid
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, seed.lower()))
+
+
+def demo_world() -> World:
+    """One subscription in eastus2 / westeurope with three resource groups and an Astro alias."""
+    world = World(tenant_id=TENANT_ID, demo_alias=DEMO_ALIAS, demo_cluster_id=DEMO_CLUSTER_ID)
+    world.add_subscription(Subscription(SUBSCRIPTION_ID, SUBSCRIPTION_NAME, TENANT_ID))
+    world.locations = list(LOCATIONS)
+    sub = SUBSCRIPTION_ID
+    world.add_group(sub, "rg-aks-prod", "eastus2", {"env": "prod", "owner": "data-platform"})
+    world.add_group(sub, "rg-network-hub", "eastus2", {"env": "prod"})
+    world.add_group(sub, "rg-agents-weu", "westeurope", {"env": "prod"})
+
+    nsg = add_nsg(world, sub, "rg-aks-prod", "nsg-aks-nodes", "eastus2")
+    aks = add_vnet(world, sub, "rg-aks-prod", "vnet-aks-prod", "eastus2", ["127.20.0.0/16"])
+    add_subnet(world, aks, "snet-aks-nodes", "127.20.0.0/20", nsg)
+    add_subnet(world, aks, "snet-private-endpoints", "127.20.16.0/24")
+    hub = add_vnet(world, sub, "rg-network-hub", "vnet-hub", "eastus2", ["127.21.0.0/16"])
+    add_subnet(world, hub, "snet-shared", "127.21.0.0/24")
+    add_subnet(world, hub, "snet-endpoints", "127.21.1.0/24")
+    weu = add_vnet(world, sub, "rg-agents-weu", "vnet-agents-weu", "westeurope", ["127.30.0.0/16"])
+    add_subnet(world, weu, "snet-aks-agents", "127.30.0.0/20")
+    add_subnet(world, weu, "snet-private-endpoints", "127.30.16.0/24")
+
+    world.aliases[DEMO_ALIAS.lower()] = Alias(DEMO_ALIAS, {sub.lower()})
+    world.aliases[HIDDEN_ALIAS.lower()] = Alias(HIDDEN_ALIAS, set())
+    world.default_dns_vnet_id = aks
+    return world
+
+
+def large_world(vnets: int = 5000, groups: int = 50) -> World:
+    """The demo world plus `vnets` VNets over `groups` resource groups in two regions, two subnets each."""
+    world = demo_world()
+    sub = SUBSCRIPTION_ID
+    base = int(ipaddress.ip_address("127.100.0.0"))   # clear of the demo's 127.20/127.21/127.30
+    regions = ("eastus2", "westeurope")
+    for g in range(groups):
+        world.add_group(sub, f"rg-fleet-{g:02d}", regions[g % 2], {"env": "fleet"})
+    for i in range(vnets):
+        g = i % groups
+        rg, location = f"rg-fleet-{g:02d}", regions[g % 2]
+        net = ipaddress.ip_address(base + i * 256)
+        vnet = add_vnet(world, sub, rg, f"vnet-fleet-{i:04d}", location, [f"{net}/24"])
+        add_subnet(world, vnet, "snet-nodes", f"{net}/25")
+        add_subnet(world, vnet, "snet-endpoints", f"{ipaddress.ip_address(base + i * 256 + 128)}/25")
+    return world
+
+
+WORLDS = {"demo": demo_world, "large": large_world}
+
+
+def build(name: str) -> World:
+    """A fresh world by name ("demo" or "large")."""
+    try:
+        return WORLDS[name]()
+    except KeyError:
+        raise ValueError(f"unknown sandbox world {name!r}; choose one of {sorted(WORLDS)}") from None
+
+
+if __name__ == "__main__":  # a quick timing check
+    t0 = time.perf_counter()
+    w = build("large")
+    print(len(w.resources), f"{time.perf_counter() - t0:.3f}s")

@@ -1,0 +1,344 @@
+"""The sandbox's in-memory Azure: subscriptions, resource groups and ARM resources, as plain records.
+
+Resources are stored as ARM JSON bodies (the shape a GET returns) with their original casing, and indexed
+by lower-case id, by lower-case type and by lower-case parent id, so lookups are case-insensitive like ARM.
+Computed parts of a body (provisioning state while a long-running operation runs, the subnets inside a
+VNet, counters on a private DNS zone, approval after a delay) are filled in by `render` at read time from
+timestamps: nothing ticks in the background.
+
+This module knows nothing about HTTP; `arm.py` validates requests and calls into it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
+
+# Canonical casing of every resource type the sandbox stores, keyed by lower-case type.
+NETWORK = "Microsoft.Network"
+T_VNET = "Microsoft.Network/virtualNetworks"
+T_SUBNET = "Microsoft.Network/virtualNetworks/subnets"
+T_NIC = "Microsoft.Network/networkInterfaces"
+T_NSG = "Microsoft.Network/networkSecurityGroups"
+T_RULE = "Microsoft.Network/networkSecurityGroups/securityRules"
+T_PE = "Microsoft.Network/privateEndpoints"
+T_ZONE = "Microsoft.Network/privateDnsZones"
+T_LINK = "Microsoft.Network/privateDnsZones/virtualNetworkLinks"
+RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "PTR", "SOA", "SRV", "TXT")
+T_RECORDS = tuple(f"{T_ZONE}/{r}" for r in RECORD_TYPES)
+KNOWN_TYPES: dict[str, str] = {t.lower(): t for t in (T_VNET, T_SUBNET, T_NIC, T_NSG, T_RULE, T_PE, T_ZONE,
+                                                      T_LINK, *T_RECORDS)}
+DNS_TYPES = (T_ZONE, T_LINK, *T_RECORDS)
+_RECORD_KINDS = frozenset(t.lower() for t in T_RECORDS)
+
+CONNECTION_DESCRIPTIONS = {"Pending": "Awaiting approval", "Approved": "Approved", "Rejected": "Rejected",
+                           "Disconnected": "Disconnected"}
+
+
+def new_etag(weak: bool = True) -> str:
+    """A fresh etag: network resources use W/"guid", private DNS uses a bare guid."""
+    tag = str(uuid.uuid4())
+    return f'W/"{tag}"' if weak else tag
+
+
+@dataclass
+class Subscription:
+    subscription_id: str
+    display_name: str
+    tenant_id: str
+    state: str = "Enabled"
+
+
+@dataclass
+class Location:
+    name: str
+    display_name: str
+    regional_display_name: str
+    geography_group: str
+    physical_location: str
+    latitude: str
+    longitude: str
+    paired: str
+
+
+@dataclass
+class ResourceGroup:
+    id: str
+    name: str
+    location: str
+    tags: dict[str, str] | None = None
+
+
+@dataclass
+class Alias:
+    """A Private Link Service the world knows, by alias, and the subscriptions allowed to see it."""
+
+    alias: str
+    visible_to: set[str] = field(default_factory=set)   # lower-case subscription ids
+
+
+@dataclass
+class Resource:
+    """One ARM resource: its stored body plus the timestamps `render` needs."""
+
+    id: str
+    type: str
+    body: dict
+    parent: str                     # lower-case id of the parent resource, or of the resource group
+    created: float = field(default_factory=time.time)
+    busy_until: float = 0.0         # until then, provisioningState is `busy_state`
+    busy_state: str = "Succeeded"
+    connection_set: bool = False    # PE only: the connection state was set explicitly (not by the timer)
+
+    @property
+    def key(self) -> str:
+        return self.id.lower()
+
+    @property
+    def name(self) -> str:
+        return self.body["name"]
+
+    @property
+    def props(self) -> dict:
+        return self.body.setdefault("properties", {})
+
+    def busy(self, now: float) -> bool:
+        return now < self.busy_until
+
+
+@dataclass
+class Operation:
+    """A long-running operation: InProgress until `done_at`, then `status`; `result` answers a Location poll."""
+
+    id: str
+    started: float
+    done_at: float
+    status: str = "Succeeded"
+    result: dict | None = None
+    error: dict | None = None
+
+
+def rg_id(subscription_id: str, rg_name: str) -> str:
+    return f"/subscriptions/{subscription_id}/resourceGroups/{rg_name}"
+
+
+def parent_of(resource_id: str) -> str:
+    """The lower-case parent id: the resource group for top-level resources, else the parent resource."""
+    parts = resource_id.strip("/").split("/")
+    # subscriptions/s/resourceGroups/rg/providers/NS/type/name[/type/name...]
+    if len(parts) <= 8:
+        return "/" + "/".join(parts[:4]).lower()
+    return "/" + "/".join(parts[:-2]).lower()
+
+
+def rg_key_of(resource_id: str) -> str:
+    return "/" + "/".join(resource_id.strip("/").split("/")[:4]).lower()
+
+
+@dataclass
+class World:
+    """All state of the sandbox's Azure. Callers hold the ARM lock while reading or changing it."""
+
+    tenant_id: str
+    subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    locations: list[Location] = field(default_factory=list)
+    groups: dict[str, ResourceGroup] = field(default_factory=dict)
+    resources: dict[str, Resource] = field(default_factory=dict)
+    by_type: dict[str, dict[str, Resource]] = field(default_factory=dict)
+    by_parent: dict[str, dict[str, Resource]] = field(default_factory=dict)
+    operations: dict[str, Operation] = field(default_factory=dict)
+    aliases: dict[str, Alias] = field(default_factory=dict)
+    ip_used: dict[str, set[str]] = field(default_factory=dict)    # lower subnet id -> allocated IPs
+    demo_alias: str = ""
+    demo_cluster_id: str = ""
+    default_dns_vnet_id: str | None = None
+    on_ip_added: list[Callable[[str], None]] = field(default_factory=list)
+    on_ip_removed: list[Callable[[str], None]] = field(default_factory=list)
+
+    # ---- subscriptions and groups -------------------------------------------------------------------
+    @property
+    def subscription_id(self) -> str:
+        return next(iter(self.subscriptions.values())).subscription_id
+
+    def subscription(self, sub: str) -> Subscription | None:
+        return self.subscriptions.get(sub.lower())
+
+    def add_subscription(self, sub: Subscription) -> None:
+        self.subscriptions[sub.subscription_id.lower()] = sub
+
+    def group(self, sub: str, name: str) -> ResourceGroup | None:
+        return self.groups.get(rg_id(sub, name).lower())
+
+    def add_group(self, sub: str, name: str, location: str, tags: dict | None = None) -> ResourceGroup:
+        group = ResourceGroup(id=rg_id(sub, name), name=name, location=location, tags=tags)
+        self.groups[group.id.lower()] = group
+        return group
+
+    def groups_in(self, sub: str) -> list[ResourceGroup]:
+        prefix = f"/subscriptions/{sub}/".lower()
+        return [g for k, g in self.groups.items() if k.startswith(prefix)]
+
+    # ---- resources ----------------------------------------------------------------------------------
+    def get(self, resource_id: str) -> Resource | None:
+        return self.resources.get(resource_id.rstrip("/").lower())
+
+    def add(self, type_: str, resource_id: str, body: dict, **kw) -> Resource:
+        """Store (or replace) a resource; `body` gets id, name and type filled in."""
+        body.setdefault("id", resource_id)
+        body.setdefault("name", resource_id.rsplit("/", 1)[-1])
+        body.setdefault("type", type_)
+        res = Resource(id=resource_id, type=type_, body=body, parent=parent_of(resource_id), **kw)
+        self.resources[res.key] = res
+        self.by_type.setdefault(type_.lower(), {})[res.key] = res
+        self.by_parent.setdefault(res.parent, {})[res.key] = res
+        return res
+
+    def remove(self, resource_id: str) -> list[Resource]:
+        """Remove a resource and everything beneath it; returns what was removed."""
+        res = self.get(resource_id)
+        if res is None:
+            return []
+        removed: list[Resource] = []
+        for child in list(self.by_parent.get(res.key, {}).values()):
+            removed += self.remove(child.id)
+        self.resources.pop(res.key, None)
+        self.by_type.get(res.type.lower(), {}).pop(res.key, None)
+        self.by_parent.get(res.parent, {}).pop(res.key, None)
+        self.by_parent.pop(res.key, None)
+        removed.append(res)
+        return removed
+
+    def remove_group(self, sub: str, name: str) -> list[Resource]:
+        key = rg_id(sub, name).lower()
+        removed: list[Resource] = []
+        for res in list(self.by_parent.get(key, {}).values()):
+            removed += self.remove(res.id)
+        self.groups.pop(key, None)
+        self.by_parent.pop(key, None)
+        return removed
+
+    def children(self, parent_id: str, type_: str | None = None) -> list[Resource]:
+        kids = self.by_parent.get(parent_id.lower(), {}).values()
+        return [r for r in kids if type_ is None or r.type.lower() == type_.lower()]
+
+    def of_type(self, type_: str, scope: str = "") -> list[Resource]:
+        """Resources of a type whose id starts with `scope` (a subscription or resource group id)."""
+        prefix = scope.lower().rstrip("/") + "/" if scope else ""
+        return [r for k, r in self.by_type.get(type_.lower(), {}).items() if k.startswith(prefix)]
+
+    def all_resources(self, types: Iterable[str] | None = None, now: float | None = None,
+                      approve_after: float | None = None) -> Iterator[dict]:
+        """ARM JSON bodies as GET returns them (for the DNS server: zones, links and record sets)."""
+        now = time.time() if now is None else now
+        for type_ in (types or [r for r in KNOWN_TYPES.values()]):
+            for res in list(self.by_type.get(type_.lower(), {}).values()):
+                yield self.render(res, now, approve_after)
+
+    # ---- private endpoints and IPs ------------------------------------------------------------------
+    def allocate_ip(self, subnet: Resource) -> str | None:
+        """The lowest free address of the subnet; Azure reserves the first four and the last."""
+        net = ipaddress.ip_network(subnet.props["addressPrefix"], strict=False)
+        used = self.ip_used.setdefault(subnet.key, set())
+        first, last = int(net.network_address) + 4, int(net.broadcast_address) - 1
+        for value in range(first, last + 1):
+            ip = str(ipaddress.ip_address(value))
+            if ip not in used:
+                used.add(ip)
+                for hook in self.on_ip_added:
+                    hook(ip)
+                return ip
+        return None
+
+    def free_ip(self, subnet_id: str, ip: str) -> None:
+        self.ip_used.get(subnet_id.lower(), set()).discard(ip)
+        for hook in self.on_ip_removed:
+            hook(ip)
+
+    def nic_ips(self) -> Iterator[tuple[str, Resource]]:
+        for nic in self.of_type(T_NIC):
+            for cfg in nic.props.get("ipConfigurations", []):
+                ip = cfg.get("properties", {}).get("privateIPAddress")
+                if ip:
+                    yield ip, nic
+
+    def pe_for_ip(self, ip: str) -> Resource | None:
+        for addr, nic in self.nic_ips():
+            if addr == ip:
+                pe_ref = nic.props.get("privateEndpoint")
+                return self.get(pe_ref["id"]) if pe_ref else None
+        return None
+
+    def connection_status(self, pe: Resource, now: float, approve_after: float | None) -> dict:
+        """The PE's connection state, approving it lazily once `approve_after` seconds have passed."""
+        conns = pe.props.get("manualPrivateLinkServiceConnections") or pe.props.get(
+            "privateLinkServiceConnections") or []
+        if not conns:
+            return {}
+        state = conns[0]["properties"]["privateLinkServiceConnectionState"]
+        if (state["status"] == "Pending" and not pe.connection_set and approve_after is not None
+                and now >= pe.created + approve_after):
+            state.update(status="Approved", description="Auto-approved by the sandbox")
+        return state
+
+    def set_connection_state(self, pe: Resource, status: str, description: str | None) -> None:
+        for conn in (pe.props.get("manualPrivateLinkServiceConnections") or []) + (
+                pe.props.get("privateLinkServiceConnections") or []):
+            conn["properties"]["privateLinkServiceConnectionState"] = {
+                "status": status, "description": description or CONNECTION_DESCRIPTIONS.get(status, status),
+                "actionsRequired": "None"}
+        pe.connection_set = True
+        pe.body["etag"] = new_etag()
+
+    # ---- rendering ----------------------------------------------------------------------------------
+    def render(self, res: Resource, now: float, approve_after: float | None = None) -> dict:
+        """The body a GET returns: a shallow copy of the stored body with computed parts filled in."""
+        props = dict(res.props)
+        body = {**res.body, "properties": props}
+        kind = res.type.lower()
+        if kind not in _RECORD_KINDS:
+            props["provisioningState"] = res.busy_state if res.busy(now) else "Succeeded"
+        if kind == T_VNET.lower():
+            props["subnets"] = [self.render(s, now) for s in self.children(res.id, T_SUBNET)]
+        elif kind == T_SUBNET.lower():
+            self._render_subnet(res, props)
+        elif kind == T_NSG.lower():
+            props["securityRules"] = [self.render(r, now) for r in self.children(res.id, T_RULE)]
+            props["subnets"] = [{"id": s.id} for s in self.of_type(T_SUBNET, "/".join(res.id.split("/")[:3]))
+                                if (s.props.get("networkSecurityGroup") or {}).get("id", "").lower() == res.key]
+        elif kind == T_PE.lower():
+            self.connection_status(res, now, approve_after)
+        elif kind == T_ZONE.lower():
+            self._render_zone(res, props)
+        elif kind == T_LINK.lower():
+            props["virtualNetworkLinkState"] = "InProgress" if res.busy(now) else "Completed"
+        return body
+
+    def _render_subnet(self, res: Resource, props: dict) -> None:
+        pes = [pe for pe in self.of_type(T_PE, "/".join(res.id.split("/")[:3]))
+               if (pe.props.get("subnet") or {}).get("id", "").lower() == res.key]
+        if pes:
+            props["privateEndpoints"] = [{"id": pe.id} for pe in pes]
+            props["ipConfigurations"] = [{"id": cfg["id"]} for pe in pes for nic_ref in pe.props.get(
+                "networkInterfaces", []) for cfg in (self.get(nic_ref["id"]).props.get("ipConfigurations", [])
+                                                      if self.get(nic_ref["id"]) else [])]
+
+    def _render_zone(self, res: Resource, props: dict) -> None:
+        records = [r for r in self.children(res.id) if r.type.lower() != T_LINK.lower()]
+        links = self.children(res.id, T_LINK)
+        props.update(
+            maxNumberOfRecordSets=25000, numberOfRecordSets=len(records),
+            maxNumberOfVirtualNetworkLinks=1000, numberOfVirtualNetworkLinks=len(links),
+            maxNumberOfVirtualNetworkLinksWithRegistration=100,
+            numberOfVirtualNetworkLinksWithRegistration=sum(
+                1 for link in links if link.props.get("registrationEnabled")),
+            internalId=props.get("internalId", ""))
+
+    # ---- operations ---------------------------------------------------------------------------------
+    def new_operation(self, seconds: float, result: dict | None = None, now: float | None = None) -> Operation:
+        now = time.time() if now is None else now
+        op = Operation(id=str(uuid.uuid4()), started=now, done_at=now + max(0.0, seconds), result=result)
+        self.operations[op.id] = op
+        return op
