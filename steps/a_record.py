@@ -1,0 +1,108 @@
+"""Step 5 — the A record: the API URL host's first label -> the private endpoint's IP.
+
+The IP is read from the endpoint's network interface (the endpoint's `customDnsConfigs` is empty for
+third-party services). A record that points elsewhere — typically left over from an earlier endpoint — is a
+conflict: changed only when the user explicitly chooses to update it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from steps.base import Action, Outcome, Plan, Progress, State, Step
+from steps.context import SetupContext, ZoneInfo
+from wizard.errors import StepFailed, explain
+from wizard.validate import ASTRO_DNS_ZONE
+
+RECORD_TTL = 300
+
+
+@dataclass
+class RecordObservation:
+    zone: ZoneInfo | None
+    name: str
+    want_ip: str | None
+    have_ips: list[str] | None  # None: no record
+    etag: str | None
+
+
+class CreateARecord(Step):
+    key = "a_record"
+    title = "Create the A record"
+    number = 5
+    depends_on = ("private_endpoint", "dns_zone")
+
+    def inspect(self, ctx: SetupContext) -> RecordObservation:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        zone, _ = ctx.chosen_zone()
+        pe = ctx.endpoint()
+        name = ctx.cluster_id
+        have, etag = None, None
+        if zone is not None:
+            try:
+                rs = ctx.dns().record_sets.get(zone.resource_group, zone.name, "A", name)
+                have = [a.ipv4_address for a in (rs.properties.a_records or [])]
+                etag = rs.etag
+            except ResourceNotFoundError:
+                pass
+        return RecordObservation(zone=zone, name=name, want_ip=pe.private_ip if pe else None, have_ips=have,
+                                 etag=etag)
+
+    def plan(self, ctx: SetupContext, observation: RecordObservation) -> Plan:
+        obs = observation
+        fqdn = f"{obs.name}.{ASTRO_DNS_ZONE}"
+        zone_id = obs.zone.id if obs.zone else ctx.zone_id_for_new()
+        rid = f"{zone_id}/A/{obs.name}"
+        if obs.want_ip is None:
+            if obs.have_ips:
+                return Plan(self.key, Action.BLOCKED, f"{fqdn} points to {', '.join(obs.have_ips)}, but the "
+                                                      "private endpoint does not exist yet (step 2).")
+            return Plan(self.key, Action.BLOCKED, f"Waits for the private endpoint's IP (step 2), then adds "
+                                                  f"{fqdn} to the zone.", data={"creates": {"a_record": rid}})
+        if obs.have_ips is None:
+            return Plan(self.key, Action.CREATE, f"Add A record {fqdn} -> {obs.want_ip}.",
+                        data={"creates": {"a_record": rid}, "ip": obs.want_ip})
+        if obs.have_ips == [obs.want_ip]:
+            return Plan(self.key, Action.DONE, f"{fqdn} -> {obs.want_ip}.", data={"uses": {"a_record": rid}})
+        diff = [f"{fqdn}: points to {', '.join(obs.have_ips) or 'nothing'}, the endpoint's IP is {obs.want_ip}"]
+        if self.key in ctx.allow_update:
+            return Plan(self.key, Action.UPDATE, f"Change A record {fqdn} to {obs.want_ip} (you chose to update it).",
+                        details=diff, data={"uses": {"a_record": rid}, "ip": obs.want_ip, "etag": obs.etag},
+                        updatable=True)
+        return Plan(self.key, Action.CONFLICT,
+                    f"{fqdn} already points to {', '.join(obs.have_ips) or 'nothing'}, not to this endpoint's "
+                    f"{obs.want_ip}; it is left as it is. If it is left over from an earlier endpoint, choose to "
+                    "update it (apply --update a_record).", details=diff, updatable=True)
+
+    def apply(self, ctx: SetupContext, plan: Plan, progress: Progress) -> Outcome:
+        from azure.core import MatchConditions
+        from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceModifiedError
+
+        if plan.action is Action.DONE:
+            return Outcome(self.key, State.DONE, plan.summary, resources=plan.data["uses"])
+        if not plan.writes:
+            return Outcome(self.key, plan.state, plan.summary, details=plan.details, warnings=plan.warnings)
+        zone, _ = ctx.chosen_zone()
+        if zone is None:
+            return Outcome(self.key, State.BLOCKED, "The DNS zone does not exist yet (step 3).")
+        name = ctx.cluster_id
+        body = {"properties": {"ttl": RECORD_TTL, "aRecords": [{"ipv4Address": plan.data["ip"]}]}}
+        progress(self.key, f"writing {name} -> {plan.data['ip']}")
+        try:
+            if plan.action is Action.CREATE:
+                rs = ctx.dns().record_sets.create_or_update(zone.resource_group, zone.name, "A", name, body,
+                                                            match_condition=MatchConditions.IfMissing)
+            else:
+                rs = ctx.dns().record_sets.create_or_update(zone.resource_group, zone.name, "A", name, body,
+                                                            etag=plan.data["etag"],
+                                                            match_condition=MatchConditions.IfNotModified)
+        except (ResourceExistsError, ResourceModifiedError):
+            # Someone (or an earlier, interrupted run) wrote it meanwhile: look again instead of overwriting.
+            again = self.run_plan(ctx)
+            state = State.DONE if again.action is Action.DONE else again.state
+            return Outcome(self.key, state, again.summary, details=again.details, resources=again.data.get("uses", {}))
+        except HttpResponseError as exc:
+            raise StepFailed(explain(exc, subscription_id=ctx.subscription)) from exc
+        return Outcome(self.key, State.DONE, f"{name}.{ASTRO_DNS_ZONE} -> {plan.data['ip']}.",
+                       resources={"a_record": rs.id})

@@ -1,0 +1,168 @@
+"""The step contract: inspect (read-only) -> plan (what would change) -> apply (only what the plan says).
+
+Every documented action is a `Step`. A step can be driven by the TUI, the CLI and the tests alike, and
+running `apply` twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Callable, Protocol
+
+if TYPE_CHECKING:  # pragma: no cover
+    from steps.context import SetupContext
+
+
+class Action(str, Enum):
+    """What a plan says about a step."""
+
+    DONE = "done"          # nothing to do: it exists as wanted (or the check passed)
+    CREATE = "create"      # it does not exist yet
+    UPDATE = "update"      # it exists and differs, and the user allowed changing it
+    CONFLICT = "conflict"  # it exists and differs: never clobbered, the difference is shown
+    BLOCKED = "blocked"    # an earlier step must happen first
+    WAITING = "waiting"    # someone else must act (e.g. approval) or Azure is still working
+    FAILED = "failed"      # cannot go on (bad input, refused, rejected): the summary says what to do
+
+
+class State(str, Enum):
+    """The state `status` reports for a step."""
+
+    DONE = "done"
+    TODO = "todo"
+    WAITING = "waiting"
+    CONFLICT = "conflict"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+
+
+_STATE_OF_ACTION = {
+    Action.DONE: State.DONE, Action.CREATE: State.TODO, Action.UPDATE: State.TODO,
+    Action.CONFLICT: State.CONFLICT, Action.BLOCKED: State.BLOCKED, Action.WAITING: State.WAITING,
+    Action.FAILED: State.FAILED,
+}
+
+
+@dataclass
+class Plan:
+    """What one step would do, in words a person can act on."""
+
+    step: str
+    action: Action
+    summary: str
+    details: list[str] = field(default_factory=list)   # e.g. the difference in a conflict, what will be created
+    warnings: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)  # what apply needs (ids, bodies); not for display
+    updatable: bool = False  # a conflict the user may explicitly choose to resolve by updating
+
+    @property
+    def state(self) -> State:
+        return _STATE_OF_ACTION[self.action]
+
+    @property
+    def writes(self) -> bool:
+        return self.action in (Action.CREATE, Action.UPDATE)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.step, "state": self.state.value, "action": self.action.value,
+                "detail": self.summary, "details": list(self.details), "warnings": list(self.warnings)}
+
+
+@dataclass
+class Outcome:
+    """What apply did."""
+
+    step: str
+    state: State
+    summary: str
+    details: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error_code: str | None = None
+    correlation_id: str | None = None
+    resources: dict[str, str] = field(default_factory=dict)  # record key -> id of what this step found or made
+
+    @property
+    def ok(self) -> bool:
+        return self.state is State.DONE
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.step, "state": self.state.value, "detail": self.summary}
+        if self.details:
+            out["details"] = list(self.details)
+        if self.error_code:
+            out["error_code"] = self.error_code
+        if self.correlation_id:
+            out["correlation_id"] = self.correlation_id
+        return out
+
+
+class Progress(Protocol):
+    def __call__(self, step: str, message: str) -> None: ...
+
+
+def no_progress(step: str, message: str) -> None:
+    """A progress sink that shows nothing."""
+
+
+class Stopped(Exception):
+    """The user asked to stop; Azure keeps working on what was started, and a rerun resumes."""
+
+
+class Step(ABC):
+    """One documented action. Subclasses set `key`, `title`, `number` and `depends_on`."""
+
+    key: str = ""
+    title: str = ""
+    number: int = 0
+    depends_on: tuple[str, ...] = ()
+
+    @abstractmethod
+    def inspect(self, ctx: "SetupContext") -> Any:
+        """Read what exists in Azure now; never writes."""
+
+    @abstractmethod
+    def plan(self, ctx: "SetupContext", observation: Any) -> Plan:
+        """Decide, from the observation alone, what apply would do."""
+
+    @abstractmethod
+    def apply(self, ctx: "SetupContext", plan: Plan, progress: Progress) -> Outcome:
+        """Do what the plan says and nothing else."""
+
+    def run_plan(self, ctx: "SetupContext") -> Plan:
+        return self.plan(ctx, self.inspect(ctx))
+
+
+def wait_for_poller(poller: Any, ctx: "SetupContext", step: str, what: str, progress: Progress,
+                    clock: Callable[[], float] = time.monotonic) -> Any:
+    """Wait for an SDK LROPoller while reporting elapsed time; stop promptly when the user cancels."""
+    started = clock()
+    last_report = -1
+    while not poller.done():
+        if ctx.cancel.is_set():
+            raise Stopped(f"Stopped while Azure was still {what}.")
+        poller.wait(timeout=0.25)
+        elapsed = int(clock() - started)
+        if elapsed != last_report:
+            progress(step, f"{what} ({elapsed}s)")
+            last_report = elapsed
+    return poller.result()
+
+
+TERMINAL_STATES = ("succeeded", "failed", "canceled")
+
+
+def wait_until_settled(ctx: "SetupContext", step: str, what: str, progress: Progress,
+                       read_state: Callable[[], str | None]) -> None:
+    """Poll a resource someone else is provisioning until its provisioningState is terminal (or it is gone)."""
+    started = time.monotonic()
+    delay = min(max(ctx.factory.settings.polling_interval, 0.05), 5.0)
+    while True:
+        state = read_state()
+        if state is None or state.lower() in TERMINAL_STATES:
+            return
+        if ctx.cancel.wait(delay):
+            raise Stopped(f"Stopped while Azure was still {what}.")
+        progress(step, f"Azure is still {what} ({int(time.monotonic() - started)}s)")

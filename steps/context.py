@@ -1,0 +1,281 @@
+"""What the steps share while they run: the answers, the Azure clients, a stop signal, and cached reads.
+
+Reads that several steps need (the VNet, the endpoint and its NIC, the DNS zones named
+`external.astronomer.run` with their links) are fetched once per inspection round and shared;
+`refresh()` forgets them after a write so the next inspection sees Azure as it is.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from wizard.azure import ClientFactory
+from wizard.config import SetupConfig
+from wizard.validate import ASTRO_DNS_ZONE, check_api_url
+
+NETWORK = "Microsoft.Network"
+
+
+def parse_id(resource_id: str) -> dict[str, str]:
+    """Split an ARM id into subscription, resource_group, and the name after each type segment (lower-case keys)."""
+    parts = [p for p in resource_id.strip("/").split("/") if p]
+    out: dict[str, str] = {}
+    i = 0
+    while i + 1 < len(parts):
+        key, value = parts[i].lower(), parts[i + 1]
+        if key == "subscriptions":
+            out["subscription"] = value
+        elif key == "resourcegroups":
+            out["resource_group"] = value
+        elif key == "providers":
+            out["namespace"] = value
+        else:
+            out[key] = value
+        i += 2
+    return out
+
+
+def same_id(a: str | None, b: str | None) -> bool:
+    return bool(a and b and a.strip("/").lower() == b.strip("/").lower())
+
+
+def vnet_id(subscription: str, resource_group: str, name: str) -> str:
+    return f"/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/{NETWORK}/virtualNetworks/{name}"
+
+
+@dataclass
+class VNetInfo:
+    id: str
+    name: str
+    subscription: str
+    resource_group: str
+    location: str
+    subnets: dict[str, str]  # lower-case name -> id
+    subnet_names: list[str]
+
+
+@dataclass
+class EndpointInfo:
+    id: str
+    name: str
+    location: str
+    provisioning_state: str
+    subnet_id: str
+    alias: str | None
+    connection_name: str | None
+    connection_status: str | None
+    connection_description: str | None
+    nic_id: str | None
+    nic_name: str | None
+    private_ip: str | None
+
+
+@dataclass
+class LinkInfo:
+    id: str
+    name: str
+    vnet_id: str
+    registration_enabled: bool
+    provisioning_state: str
+    link_state: str | None
+
+
+@dataclass
+class ZoneInfo:
+    id: str
+    name: str
+    resource_group: str
+    provisioning_state: str
+    record_sets: int
+    links: list[LinkInfo] = field(default_factory=list)
+
+    def link_to(self, vnet: str) -> LinkInfo | None:
+        return next((lk for lk in self.links if same_id(lk.vnet_id, vnet)), None)
+
+
+class LookupProblem(Exception):
+    """A read showed that the answers cannot work (missing resource group, VNet, subnet...)."""
+
+
+class SetupContext:
+    """Shared by every step of one run."""
+
+    def __init__(self, config: SetupConfig, factory: ClientFactory, *, allow_update: set[str] | None = None,
+                 cancel: threading.Event | None = None) -> None:
+        self.config = config
+        self.factory = factory
+        self.allow_update = set(allow_update or ())
+        self.cancel = cancel or threading.Event()
+        self._memo: dict[str, Any] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    # -- plumbing ------------------------------------------------------------------------------------
+    @property
+    def subscription(self) -> str:
+        return self.config.subscription_id
+
+    @property
+    def cluster_id(self) -> str:
+        cid = check_api_url(self.config.api_url).cluster_id
+        if not cid:
+            raise LookupProblem("The API URL is not valid, so the cluster id is unknown.")
+        return cid
+
+    def network(self, subscription: str | None = None) -> Any:
+        return self.factory.network(subscription or self.subscription)
+
+    def dns(self) -> Any:
+        return self.factory.privatedns(self.subscription)
+
+    def resources(self) -> Any:
+        return self.factory.resources(self.subscription)
+
+    def memo(self, key: str, load: Callable[[], Any]) -> Any:
+        with self._guard:
+            if key in self._memo:
+                return self._memo[key]
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._guard:
+                if key in self._memo:
+                    return self._memo[key]
+            value = load()
+            with self._guard:
+                self._memo[key] = value
+            return value
+
+    def refresh(self, *keys: str) -> None:
+        """Forget cached reads (all of them when no key is given)."""
+        with self._guard:
+            if keys:
+                for k in keys:
+                    self._memo.pop(k, None)
+            else:
+                self._memo.clear()
+
+    # -- shared reads --------------------------------------------------------------------------------
+    def vnet(self) -> VNetInfo:
+        return self.memo("vnet", lambda: self.read_vnet(self.config.vnet))
+
+    def read_vnet(self, ref: str) -> VNetInfo:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        if ref.startswith("/"):
+            parts = parse_id(ref)
+            sub, rg, name = parts.get("subscription", ""), parts.get("resource_group", ""), \
+                parts.get("virtualnetworks", "")
+        else:
+            sub, rg, name = self.subscription, self.config.resource_group, ref
+        try:
+            body = self.network(sub).virtual_networks.get(rg, name)
+        except ResourceNotFoundError as exc:
+            code = getattr(getattr(exc, "error", None), "code", "")
+            if code == "ResourceGroupNotFound":
+                raise LookupProblem(f"Resource group '{rg}' does not exist in subscription {sub}.") from exc
+            raise LookupProblem(f"Virtual network '{name}' was not found in resource group '{rg}'.") from exc
+        subnets = {s.name.lower(): s.id for s in (body.subnets or [])}
+        return VNetInfo(id=body.id, name=body.name, subscription=sub, resource_group=rg, location=body.location,
+                        subnets=subnets, subnet_names=[s.name for s in (body.subnets or [])])
+
+    def subnet_id(self) -> str:
+        info = self.vnet()
+        sid = info.subnets.get(self.config.subnet.lower())
+        if not sid:
+            have = ", ".join(info.subnet_names) or "none"
+            raise LookupProblem(f"Subnet '{self.config.subnet}' is not in virtual network '{info.name}' "
+                                f"(it has: {have}).")
+        return sid
+
+    def region(self) -> str:
+        return (self.config.region or self.vnet().location).lower()
+
+    def endpoint(self) -> EndpointInfo | None:
+        return self.memo("endpoint", self._read_endpoint)
+
+    def _read_endpoint(self) -> EndpointInfo | None:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        net = self.network()
+        try:
+            pe = net.private_endpoints.get(self.config.resource_group, self.config.endpoint_name)
+        except ResourceNotFoundError:
+            return None
+        conns = list(pe.manual_private_link_service_connections or []) + \
+            list(pe.private_link_service_connections or [])
+        conn = conns[0] if conns else None
+        state = conn.private_link_service_connection_state if conn else None
+        nic_id = (pe.network_interfaces or [None])[0]
+        nic_id = nic_id.id if nic_id is not None else None
+        ip, nic_name = None, None
+        if nic_id:
+            parts = parse_id(nic_id)
+            nic_name = parts.get("networkinterfaces")
+            try:
+                nic = self.network(parts.get("subscription")).network_interfaces.get(
+                    parts.get("resource_group"), nic_name)
+                configs = nic.ip_configurations or []
+                ip = configs[0].private_ip_address if configs else None
+            except ResourceNotFoundError:
+                ip = None
+        return EndpointInfo(
+            id=pe.id, name=pe.name, location=(pe.location or "").lower(),
+            provisioning_state=str(pe.provisioning_state or ""), subnet_id=pe.subnet.id if pe.subnet else "",
+            alias=conn.private_link_service_id if conn else None, connection_name=conn.name if conn else None,
+            connection_status=str(state.status) if state and state.status else None,
+            connection_description=state.description if state else None,
+            nic_id=nic_id, nic_name=nic_name, private_ip=ip)
+
+    def zones(self) -> list[ZoneInfo]:
+        """Every private DNS zone named external.astronomer.run in the subscription, with its links."""
+        return self.memo("zones", self._read_zones)
+
+    def _read_zones(self) -> list[ZoneInfo]:
+        dns = self.dns()
+        out: list[ZoneInfo] = []
+        for z in dns.private_zones.list():
+            if z.name.lower() != ASTRO_DNS_ZONE:
+                continue
+            rg = parse_id(z.id).get("resource_group", "")
+            links = [LinkInfo(id=lk.id, name=lk.name, vnet_id=lk.virtual_network.id if lk.virtual_network else "",
+                              registration_enabled=bool(lk.registration_enabled),
+                              provisioning_state=str(lk.provisioning_state or ""),
+                              link_state=str(lk.virtual_network_link_state) if lk.virtual_network_link_state
+                              else None)
+                     for lk in dns.virtual_network_links.list(rg, z.name)]
+            out.append(ZoneInfo(id=z.id, name=z.name, resource_group=rg,
+                                provisioning_state=str(z.provisioning_state or ""),
+                                record_sets=int(z.number_of_record_sets or 0), links=links))
+        return out
+
+    def agent_vnet_ids(self) -> list[str]:
+        """The endpoint's VNet first, then the extra VNets whose agents use this endpoint (no duplicates)."""
+        ids = [self.vnet().id]
+        for extra in self.config.linked_vnets:
+            if not any(same_id(extra, i) for i in ids):
+                ids.append(extra)
+        return ids
+
+    def chosen_zone(self) -> tuple[ZoneInfo | None, str]:
+        """The zone to use and why: one already linked to an agents' VNet wins (Azure allows one per VNet);
+        else the one in the DNS resource group; else the only one in the subscription; else a new one."""
+        zones = self.zones()
+        for vid in self.agent_vnet_ids():
+            for z in zones:
+                if z.link_to(vid):
+                    return z, f"reusing the zone in resource group '{z.resource_group}', already linked to " \
+                              f"{parse_id(vid).get('virtualnetworks', vid)}"
+        rg = self.config.zone_resource_group.lower()
+        for z in zones:
+            if z.resource_group.lower() == rg:
+                return z, f"reusing the zone that exists in resource group '{z.resource_group}'"
+        if len(zones) == 1:
+            return zones[0], f"reusing the only such zone in the subscription (resource group " \
+                             f"'{zones[0].resource_group}')"
+        return None, f"a new zone in resource group '{self.config.zone_resource_group}'"
+
+    def zone_id_for_new(self) -> str:
+        return (f"/subscriptions/{self.subscription}/resourceGroups/{self.config.zone_resource_group}"
+                f"/providers/{NETWORK}/privateDnsZones/{ASTRO_DNS_ZONE}")

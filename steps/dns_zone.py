@@ -1,0 +1,84 @@
+"""Step 3 — the private DNS zone `external.astronomer.run` (location `global`).
+
+If an agents' VNet is already linked to a zone of that name anywhere in the subscription, that zone is
+reused: Azure refuses to link a VNet to a second one. Otherwise a zone in the DNS resource group is reused,
+or created. This step does not wait for the endpoint or its approval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from steps.base import Action, Outcome, Plan, Progress, State, Step, wait_for_poller, wait_until_settled
+from steps.context import SetupContext, ZoneInfo
+from wizard.errors import StepFailed, explain
+from wizard.validate import ASTRO_DNS_ZONE
+
+
+@dataclass
+class ZoneObservation:
+    zone: ZoneInfo | None
+    reason: str
+    others: list[ZoneInfo]
+
+
+class CreateDnsZone(Step):
+    key = "dns_zone"
+    title = f"Create the private DNS zone {ASTRO_DNS_ZONE}"
+    number = 3
+    depends_on = ("inputs",)
+
+    def inspect(self, ctx: SetupContext) -> ZoneObservation:
+        zone, reason = ctx.chosen_zone()
+        others = [z for z in ctx.zones() if zone is None or z.id.lower() != zone.id.lower()]
+        return ZoneObservation(zone=zone, reason=reason, others=others)
+
+    def plan(self, ctx: SetupContext, observation: ZoneObservation) -> Plan:
+        zone = observation.zone
+        warnings = []
+        if observation.others:
+            where = ", ".join(z.resource_group for z in observation.others)
+            warnings.append(f"Other '{ASTRO_DNS_ZONE}' zones exist in this subscription (resource groups: {where}); "
+                            "they are left alone.")
+        if zone is None:
+            return Plan(self.key, Action.CREATE, f"Create private DNS zone {ASTRO_DNS_ZONE} in resource group "
+                                                 f"'{ctx.config.zone_resource_group}' (location global).",
+                        warnings=warnings, data={"creates": {"dns_zone": ctx.zone_id_for_new()}})
+        state = zone.provisioning_state.lower()
+        if state in ("creating", "updating", "accepted"):
+            return Plan(self.key, Action.WAITING, f"Azure is still creating the zone in '{zone.resource_group}'.",
+                        warnings=warnings, data={"uses": {"dns_zone": zone.id}, "zone_rg": zone.resource_group})
+        return Plan(self.key, Action.DONE, f"Zone {ASTRO_DNS_ZONE} exists: {observation.reason}.",
+                    warnings=warnings, data={"uses": {"dns_zone": zone.id}})
+
+    def apply(self, ctx: SetupContext, plan: Plan, progress: Progress) -> Outcome:
+        from azure.core import MatchConditions
+        from azure.core.exceptions import HttpResponseError, ResourceExistsError
+
+        if plan.action is Action.DONE:
+            return Outcome(self.key, State.DONE, plan.summary, warnings=plan.warnings, resources=plan.data["uses"])
+        if plan.action not in (Action.CREATE, Action.WAITING):
+            return Outcome(self.key, plan.state, plan.summary, details=plan.details, warnings=plan.warnings)
+        rg = plan.data.get("zone_rg") or ctx.config.zone_resource_group
+        dns = ctx.dns()
+        try:
+            if plan.action is Action.CREATE:
+                progress(self.key, "creating the DNS zone")
+                try:
+                    poller = dns.private_zones.begin_create_or_update(
+                        rg, ASTRO_DNS_ZONE, {"location": "global"}, match_condition=MatchConditions.IfMissing)
+                    wait_for_poller(poller, ctx, self.key, "creating the DNS zone", progress)
+                except ResourceExistsError:
+                    progress(self.key, "the zone appeared meanwhile; using it")
+            else:
+                wait_until_settled(ctx, self.key, "creating the zone", progress,
+                                   lambda: str(dns.private_zones.get(rg, ASTRO_DNS_ZONE).provisioning_state or ""))
+        except HttpResponseError as exc:
+            raise StepFailed(explain(exc, subscription_id=ctx.subscription)) from exc
+        ctx.refresh("zones")
+        zone, _ = ctx.chosen_zone()
+        if zone is None:
+            return Outcome(self.key, State.FAILED, "The zone was created but cannot be read back: run again.")
+        return Outcome(self.key, State.DONE, f"Zone {ASTRO_DNS_ZONE} is ready in resource group "
+                                             f"'{zone.resource_group}'.", warnings=plan.warnings,
+                       resources={"dns_zone": zone.id})

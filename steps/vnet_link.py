@@ -1,0 +1,156 @@
+"""Step 4 — link the zone to every VNet whose agents use the endpoint (registration off).
+
+One link per (zone, VNet): an existing link to the VNet, whatever its name, is reused. A link of the wanted
+name that points at another VNet is a conflict. Linking makes every `*.external.astronomer.run` name resolve
+from this zone inside that VNet, so other Astro clusters reached from it need their own A records: warned.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from steps.base import Action, Outcome, Plan, Progress, State, Step, wait_for_poller, wait_until_settled
+from steps.context import SetupContext, ZoneInfo, parse_id, same_id
+from wizard.errors import StepFailed, explain
+from wizard.validate import ASTRO_DNS_ZONE, check_name, link_name_for
+
+
+@dataclass
+class LinkPlanItem:
+    vnet_id: str
+    vnet_name: str
+    link_name: str
+    action: Action
+    note: str
+
+
+@dataclass
+class LinksObservation:
+    zone: ZoneInfo | None
+    items: list[LinkPlanItem] = field(default_factory=list)
+
+
+def wanted_link_name(ctx: SetupContext, vnet_name: str) -> str:
+    template = ctx.config.link_name
+    return template.replace("{vnet}", vnet_name) if template else link_name_for(vnet_name)
+
+
+class LinkVnets(Step):
+    key = "vnet_links"
+    title = "Link the zone to the agents' VNets"
+    number = 4
+    depends_on = ("dns_zone",)
+
+    def inspect(self, ctx: SetupContext) -> LinksObservation:
+        zone, _ = ctx.chosen_zone()
+        obs = LinksObservation(zone=zone)
+        all_zones = ctx.zones()
+        for vid in ctx.agent_vnet_ids():
+            vname = parse_id(vid).get("virtualnetworks", vid)
+            name = wanted_link_name(ctx, vname)
+            if zone is not None:
+                existing = zone.link_to(vid)
+                if existing is not None:
+                    settled = existing.provisioning_state.lower() == "succeeded"
+                    obs.items.append(LinkPlanItem(vid, vname, existing.name, Action.DONE if settled else Action.WAITING,
+                                                  f"linked by '{existing.name}'" if settled else
+                                                  f"link '{existing.name}' is {existing.provisioning_state}"))
+                    continue
+            elsewhere = next((z for z in all_zones if (zone is None or not same_id(z.id, zone.id)) and z.link_to(vid)),
+                             None)
+            if elsewhere is not None:
+                obs.items.append(LinkPlanItem(vid, vname, name, Action.CONFLICT,
+                                              f"{vname} is already linked to the '{ASTRO_DNS_ZONE}' zone in resource "
+                                              f"group '{elsewhere.resource_group}', and Azure allows only one such "
+                                              "zone per VNet: link it from that zone instead, or remove that link"))
+                continue
+            problems = check_name("virtual network link", name).problems
+            if problems:
+                obs.items.append(LinkPlanItem(vid, vname, name, Action.FAILED, problems[0]))
+                continue
+            taken = zone.links if zone is not None else []
+            clash = next((lk for lk in taken if lk.name.lower() == name.lower()), None)
+            if clash is not None:
+                other = parse_id(clash.vnet_id).get("virtualnetworks", clash.vnet_id)
+                obs.items.append(LinkPlanItem(vid, vname, name, Action.CONFLICT,
+                                              f"a link named '{name}' already links the zone to {other}; set another "
+                                              "link name ([dns] link_name) or remove that link"))
+                continue
+            obs.items.append(LinkPlanItem(vid, vname, name, Action.CREATE, f"create link '{name}'"))
+        return obs
+
+    def plan(self, ctx: SetupContext, observation: LinksObservation) -> Plan:
+        items = observation.items
+        details = [f"{i.vnet_name}: {i.note}" for i in items]
+        zone = observation.zone
+        records = zone.record_sets if zone else 0
+        warnings = [f"Linking {ASTRO_DNS_ZONE} to a VNet makes every *.{ASTRO_DNS_ZONE} name resolve from this "
+                    "private zone inside that VNet: any other Astro cluster reached from there needs its own A "
+                    f"record here, or it stops resolving (the zone holds {max(records - 1, 0)} record(s) now)."]
+        for kind in (Action.FAILED, Action.CONFLICT):
+            bad = [i for i in items if i.action is kind]
+            if bad:
+                return Plan(self.key, kind, bad[0].note[0].upper() + bad[0].note[1:] + ".", details=details,
+                            warnings=warnings)
+        todo = [i for i in items if i.action is Action.CREATE]
+        zone_id = zone.id if zone else ctx.zone_id_for_new()
+        uses = {f"vnet_link:{i.vnet_name}": f"{zone_id}/virtualNetworkLinks/{i.link_name}" for i in items
+                if i.action is not Action.CREATE}
+        creates = {f"vnet_link:{i.vnet_name}": f"{zone_id}/virtualNetworkLinks/{i.link_name}" for i in todo}
+        data = {"items": items, "uses": uses, "creates": creates}
+        if todo:
+            names = ", ".join(i.vnet_name for i in todo)
+            return Plan(self.key, Action.CREATE, f"Link the zone to {names} (registration off).", details=details,
+                        warnings=warnings, data=data)
+        if any(i.action is Action.WAITING for i in items):
+            return Plan(self.key, Action.WAITING, "Azure is still finishing the VNet links.", details=details,
+                        warnings=warnings, data=data)
+        return Plan(self.key, Action.DONE, f"The zone is linked to {', '.join(i.vnet_name for i in items)}.",
+                    details=details, warnings=warnings, data=data)
+
+    def apply(self, ctx: SetupContext, plan: Plan, progress: Progress) -> Outcome:
+        if plan.action is Action.DONE:
+            return Outcome(self.key, State.DONE, plan.summary, details=plan.details, resources=plan.data["uses"])
+        if plan.action not in (Action.CREATE, Action.WAITING):
+            return Outcome(self.key, plan.state, plan.summary, details=plan.details, warnings=plan.warnings)
+        zone, _ = ctx.chosen_zone()
+        if zone is None:
+            return Outcome(self.key, State.BLOCKED, "The DNS zone does not exist yet (step 3).")
+        todo = [i for i in plan.data["items"] if i.action in (Action.CREATE, Action.WAITING)]
+        with ThreadPoolExecutor(max_workers=max(1, min(4, len(todo)))) as pool:
+            results = list(pool.map(lambda item: self._link(ctx, zone, item, progress), todo))
+        failures = [r for r in results if r is not None]
+        if failures:
+            raise failures[0]
+        ctx.refresh("zones")
+        zone, _ = ctx.chosen_zone()
+        resources = {f"vnet_link:{i.vnet_name}": lk.id for i in plan.data["items"]
+                     if zone and (lk := zone.link_to(i.vnet_id))}
+        return Outcome(self.key, State.DONE, f"The zone is linked to "
+                                             f"{', '.join(i.vnet_name for i in plan.data['items'])}.",
+                       details=plan.details, warnings=plan.warnings, resources=resources)
+
+    def _link(self, ctx: SetupContext, zone: ZoneInfo, item: LinkPlanItem, progress: Progress) -> StepFailed | None:
+        from azure.core import MatchConditions
+        from azure.core.exceptions import HttpResponseError, ResourceExistsError
+
+        dns = ctx.dns()
+        what = f"linking {item.vnet_name}"
+        try:
+            if item.action is Action.CREATE:
+                body = {"location": "global",
+                        "properties": {"virtualNetwork": {"id": item.vnet_id}, "registrationEnabled": False}}
+                try:
+                    poller = dns.virtual_network_links.begin_create_or_update(
+                        zone.resource_group, zone.name, item.link_name, body, match_condition=MatchConditions.IfMissing)
+                except ResourceExistsError:
+                    return None  # a previous run created it; the next inspection sees it
+                wait_for_poller(poller, ctx, self.key, what, progress)
+            else:
+                wait_until_settled(ctx, self.key, f"finishing link '{item.link_name}'", progress, lambda: str(
+                    dns.virtual_network_links.get(zone.resource_group, zone.name, item.link_name).provisioning_state
+                    or ""))
+        except HttpResponseError as exc:
+            return StepFailed(explain(exc, subscription_id=ctx.subscription))
+        return None

@@ -1,0 +1,173 @@
+"""The answers a setup needs (`SetupConfig`), read from a TOML file or built by the wizard's screens.
+
+TOML layout (names kept stable; other tools and checks rely on them):
+
+    [astro]    alias = "..."            api_url = "https://<cluster-id>.external.astronomer.run"
+    [azure]    subscription_id = "..."  resource_group = "..."
+    [endpoint] name = "astro-privatelink"  nic_name = "..." (optional)  vnet = "<name or id>"  subnet = "<name>"
+               region = "..." (optional)
+    [dns]      linked_vnets = ["<extra vnet resource id>", ...] (optional)
+               resource_group = "..." (optional, default: [azure] resource_group)
+               link_name = "{vnet}-astro-link" (optional template)
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from wizard.validate import (DEFAULT_ENDPOINT_NAME, check_alias, check_api_url, check_name,
+                             check_resource_group_name)
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+
+class ConfigError(ValueError):
+    """The configuration is unusable; the message lists every problem, one per line."""
+
+
+@dataclass
+class SetupConfig:
+    """Everything the steps need to know, as the user gave it."""
+
+    alias: str = ""
+    api_url: str = ""
+    subscription_id: str = ""
+    resource_group: str = ""
+    endpoint_name: str = DEFAULT_ENDPOINT_NAME
+    nic_name: str | None = None
+    vnet: str = ""
+    subnet: str = ""
+    region: str | None = None
+    linked_vnets: list[str] = field(default_factory=list)
+    dns_resource_group: str | None = None
+    link_name: str | None = None
+
+    @property
+    def cluster_id(self) -> str | None:
+        return check_api_url(self.api_url).cluster_id
+
+    @property
+    def zone_resource_group(self) -> str:
+        return self.dns_resource_group or self.resource_group
+
+    def problems(self) -> list[str]:
+        """Every problem that can be found without asking Azure."""
+        out: list[str] = []
+        out += check_alias(self.alias).problems
+        out += check_api_url(self.api_url).problems
+        if not self.subscription_id.strip():
+            out.append("Choose the Azure subscription ([azure] subscription_id).")
+        out += [f"Resource group: {p}" for p in check_resource_group_name(self.resource_group).problems]
+        if self.dns_resource_group:
+            out += [f"DNS resource group: {p}" for p in check_resource_group_name(self.dns_resource_group).problems]
+        out += check_name("private endpoint", self.endpoint_name).problems
+        if self.nic_name:
+            out += check_name("network interface", self.nic_name).problems
+        if not self.vnet.strip():
+            out.append("Choose the virtual network where your agents run ([endpoint] vnet).")
+        elif not self.vnet.startswith("/"):
+            out += check_name("virtual network", self.vnet).problems
+        if not self.subnet.strip():
+            out.append("Choose the subnet for the endpoint ([endpoint] subnet).")
+        else:
+            out += check_name("subnet", self.subnet).problems
+        for vnet in self.linked_vnets:
+            if not vnet.lower().startswith("/subscriptions/") or "/virtualnetworks/" not in vnet.lower():
+                out.append(f"[dns] linked_vnets: '{vnet}' is not a virtual network resource id "
+                           "(/subscriptions/.../resourceGroups/.../providers/Microsoft.Network/virtualNetworks/NAME).")
+        return out
+
+    def warnings(self) -> list[str]:
+        return check_alias(self.alias).warnings + check_api_url(self.api_url).warnings
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "SetupConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def to_toml(self) -> str:
+        """The config file form of these answers (what `load_config` reads back)."""
+        def q(value: str) -> str:
+            return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+        lines = ["[astro]", f"alias = {q(self.alias)}", f"api_url = {q(self.api_url)}", "",
+                 "[azure]", f"subscription_id = {q(self.subscription_id)}",
+                 f"resource_group = {q(self.resource_group)}", "",
+                 "[endpoint]", f"name = {q(self.endpoint_name)}"]
+        if self.nic_name:
+            lines.append(f"nic_name = {q(self.nic_name)}")
+        lines += [f"vnet = {q(self.vnet)}", f"subnet = {q(self.subnet)}"]
+        if self.region:
+            lines.append(f"region = {q(self.region)}")
+        lines += ["", "[dns]", "linked_vnets = [" + ", ".join(q(v) for v in self.linked_vnets) + "]"]
+        if self.dns_resource_group:
+            lines.append(f"resource_group = {q(self.dns_resource_group)}")
+        if self.link_name:
+            lines.append(f"link_name = {q(self.link_name)}")
+        return "\n".join(lines) + "\n"
+
+
+_SECTIONS: dict[str, dict[str, str]] = {
+    "astro": {"alias": "alias", "api_url": "api_url"},
+    "azure": {"subscription_id": "subscription_id", "resource_group": "resource_group"},
+    "endpoint": {"name": "endpoint_name", "nic_name": "nic_name", "vnet": "vnet", "subnet": "subnet",
+                 "region": "region"},
+    "dns": {"linked_vnets": "linked_vnets", "resource_group": "dns_resource_group", "link_name": "link_name"},
+}
+
+
+def parse_config(text: str, *, source: str = "config") -> SetupConfig:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source} is not valid TOML: {exc}.") from None
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for section, table in data.items():
+        if section not in _SECTIONS:
+            problems.append(f"{source}: unknown section [{section}] (expected one of "
+                            f"{', '.join('[' + s + ']' for s in _SECTIONS)}).")
+            continue
+        if not isinstance(table, dict):
+            problems.append(f"{source}: [{section}] must be a table.")
+            continue
+        for key, value in table.items():
+            target = _SECTIONS[section].get(key)
+            if target is None:
+                problems.append(f"{source}: unknown key '{key}' in [{section}] "
+                                f"(expected {', '.join(_SECTIONS[section])}).")
+                continue
+            if target == "linked_vnets":
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    problems.append(f"{source}: [dns] linked_vnets must be a list of strings.")
+                    continue
+            elif not isinstance(value, str):
+                problems.append(f"{source}: [{section}] {key} must be a string.")
+                continue
+            values[target] = value.strip() if isinstance(value, str) else [v.strip() for v in value]
+    if problems:
+        raise ConfigError("\n".join(problems))
+    for optional in ("nic_name", "region", "dns_resource_group", "link_name"):
+        if values.get(optional) == "":
+            values[optional] = None
+    return SetupConfig(**values)
+
+
+def load_config(path: str | Path) -> SetupConfig:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"The config file {p} does not exist.") from None
+    except OSError as exc:
+        raise ConfigError(f"The config file {p} cannot be read: {exc.strerror}.") from None
+    return parse_config(text, source=str(p))

@@ -1,0 +1,247 @@
+"""Plans and applies the steps, concurrently where they are independent, and keeps the setup record.
+
+Order: the inputs check first (nothing is written unless it passes); then the endpoint and the DNS zone at
+once; the links as soon as the zone exists; the A record once the endpoint has its IP and the zone exists;
+approval once the endpoint exists. A step that ends in conflict or failure blocks only the steps after it.
+Events (start, progress, outcome) go to one callback, from worker threads.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Callable
+
+from steps import all_steps
+from steps.approval import WaitForApproval
+from steps.base import Action, Outcome, Plan, State, Step, Stopped
+from steps.context import LookupProblem, SetupContext
+from wizard.azure import ClientFactory
+from wizard.config import SetupConfig
+from wizard.errors import StepFailed, explain
+from wizard.record import RecordStore, SetupRecord
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_PENDING, EXIT_STOPPED = 0, 1, 2, 3, 130
+
+
+@dataclass(frozen=True)
+class Event:
+    step: str
+    kind: str  # "plan" | "start" | "progress" | "outcome"
+    message: str
+    state: str | None = None
+    at: float = field(default_factory=time.time)
+
+
+@dataclass
+class ApprovalPolling:
+    first: float = 3.0
+    longest: float = 60.0
+    factor: float = 1.5
+    timeout: float | None = None
+
+
+@dataclass
+class RunResult:
+    plans: list[Plan]
+    outcomes: dict[str, Outcome]
+    stopped: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        if self.stopped:
+            return EXIT_STOPPED
+        inputs = self.outcomes.get("inputs")
+        if inputs is not None and inputs.state is State.FAILED:
+            return EXIT_BAD_INPUT
+        states = {k: o.state for k, o in self.outcomes.items()}
+        if all(s is State.DONE for s in states.values()):
+            return EXIT_OK
+        bad = {State.FAILED, State.CONFLICT, State.BLOCKED, State.TODO}
+        if any(s in bad for k, s in states.items()):
+            return EXIT_FAILED
+        return EXIT_PENDING  # only waiting (approval) is left
+
+
+class Engine:
+    """One setup: its answers, Azure clients, the record, and the steps."""
+
+    def __init__(self, config: SetupConfig, factory: ClientFactory, store: RecordStore | None = None, *,
+                 allow_update: set[str] | None = None, on_event: Callable[[Event], None] | None = None,
+                 cancel: threading.Event | None = None, approval: ApprovalPolling | None = None) -> None:
+        self.config = config
+        self.factory = factory
+        self.store = store
+        self.cancel = cancel or threading.Event()
+        self.ctx = SetupContext(config, factory, allow_update=allow_update, cancel=self.cancel)
+        self.steps: list[Step] = all_steps()
+        self.by_key = {s.key: s for s in self.steps}
+        self.approval = approval or ApprovalPolling()
+        self._on_event = on_event or (lambda e: None)
+        self._lock = threading.Lock()
+        self.record: SetupRecord | None = None
+        self.record_message: str | None = None
+        if store is not None and config.cluster_id:
+            loaded = store.load_or_new(config)
+            self.record, self.record_message = loaded.record, loaded.message
+
+    # -- events and record ------------------------------------------------------------------------
+    def emit(self, step: str, kind: str, message: str, state: str | None = None) -> None:
+        self._on_event(Event(step, kind, message, state))
+
+    def progress(self, step: str, message: str) -> None:
+        self.emit(step, "progress", message)
+
+    def _note(self, step: str, state: str, detail: str, *, creates: dict[str, str] | None = None,
+              uses: dict[str, str] | None = None) -> None:
+        if self.record is None or self.store is None:
+            return
+        with self._lock:
+            for key, rid in (creates or {}).items():
+                self.record.remember(key, rid, created_by_tool=True)
+            for key, rid in (uses or {}).items():
+                self.record.remember(key, rid, created_by_tool=False)
+            self.record.note(step, state, detail)
+            self.store.save(self.record)
+
+    # -- plan --------------------------------------------------------------------------------------
+    def _safe_plan(self, step: Step) -> Plan:
+        try:
+            return step.run_plan(self.ctx)
+        except LookupProblem as exc:
+            return Plan(step.key, Action.FAILED, str(exc))
+        except StepFailed as exc:
+            return Plan(step.key, Action.FAILED, exc.explained.sentence)
+        except Exception as exc:  # noqa: BLE001 - every Azure/network error becomes one sentence for the user
+            from azure.core.exceptions import AzureError
+
+            from wizard.azure import AzureAccessError
+
+            if isinstance(exc, (AzureError, AzureAccessError)):
+                return Plan(step.key, Action.FAILED, explain(exc, alias=self.config.alias,
+                                                             subscription_id=self.config.subscription_id).sentence)
+            raise
+
+    def plan(self) -> list[Plan]:
+        """Inspect every step (read-only) and say what apply would do."""
+        self.ctx.refresh()
+        inputs = self._safe_plan(self.by_key["inputs"])
+        plans = {"inputs": inputs}
+        rest = [s for s in self.steps if s.key != "inputs"]
+        if inputs.action is Action.FAILED:
+            for s in rest:
+                plans[s.key] = Plan(s.key, Action.BLOCKED, "Fix the inputs first (step 1).")
+        else:
+            with ThreadPoolExecutor(max_workers=len(rest)) as pool:
+                for s, p in zip(rest, pool.map(self._safe_plan, rest)):
+                    plans[s.key] = p
+        out = [plans[s.key] for s in self.steps]
+        for p in out:
+            self.emit(p.step, "plan", p.summary, p.state.value)
+        return out
+
+    # -- apply -------------------------------------------------------------------------------------
+    def apply(self, *, wait_for_approval: bool = True, plans: list[Plan] | None = None) -> RunResult:
+        """Run every step that is not done; independent steps at once. Never raises for Azure errors."""
+        plans = plans if plans is not None else self.plan()
+        outcomes: dict[str, Outcome] = {}
+        inputs = next(p for p in plans if p.step == "inputs")
+        if inputs.action is Action.FAILED:
+            outcomes["inputs"] = Outcome("inputs", State.FAILED, inputs.summary, details=inputs.details)
+            self._note("inputs", "failed", inputs.summary)
+            for s in self.steps[1:]:
+                outcomes[s.key] = Outcome(s.key, State.BLOCKED, "Fix the inputs first (step 1).")
+            return RunResult(plans, outcomes)
+        outcomes["inputs"] = Outcome("inputs", State.DONE, inputs.summary, warnings=inputs.warnings)
+        self._note("inputs", "done", inputs.summary)
+
+        pending = [s for s in self.steps if s.key != "inputs"]
+        running: dict[Future[Outcome], Step] = {}
+        stopped = False
+        with ThreadPoolExecutor(max_workers=len(pending)) as pool:
+            while pending or running:
+                for step in list(pending):
+                    deps = [outcomes.get(d) for d in step.depends_on]
+                    if any(d is None for d in deps):
+                        continue
+                    pending.remove(step)
+                    bad = [d for d in deps if d is not None and d.state is not State.DONE]
+                    if bad or self.cancel.is_set():
+                        why = (f"Blocked: step {self.by_key[bad[0].step].number} ({bad[0].step.replace('_', ' ')}) "
+                               f"is not done." if bad else "Stopped before this step started.")
+                        outcomes[step.key] = Outcome(step.key, State.BLOCKED, why)
+                        self.emit(step.key, "outcome", why, State.BLOCKED.value)
+                        continue
+                    running[pool.submit(self._run_step, step, wait_for_approval)] = step
+                if not running:
+                    continue
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for fut in done:
+                    step = running.pop(fut)
+                    outcome = fut.result()
+                    outcomes[step.key] = outcome
+                    if outcome.error_code == "Stopped":
+                        stopped = True
+        ordered = {s.key: outcomes[s.key] for s in self.steps}
+        return RunResult(plans, ordered, stopped=stopped or self.cancel.is_set())
+
+    def _run_step(self, step: Step, wait_for_approval: bool) -> Outcome:
+        self.emit(step.key, "start", step.title)
+        try:
+            plan = step.run_plan(self.ctx)
+            creates, uses = plan.data.get("creates"), plan.data.get("uses")
+            if plan.writes:
+                self._note(step.key, "applying", plan.summary, creates=creates, uses=uses)
+            if isinstance(step, WaitForApproval) and plan.action is Action.WAITING and wait_for_approval:
+                self.emit(step.key, "progress", plan.summary)
+                a = self.approval
+                plan = step.wait_for_approval(self.ctx, self.progress, first=a.first, longest=a.longest,
+                                              factor=a.factor, timeout=a.timeout)
+            outcome = step.apply(self.ctx, plan, self.progress)
+        except Stopped as exc:
+            outcome = Outcome(step.key, State.WAITING, f"{exc} Run again to resume; Azure keeps what was started.",
+                              error_code="Stopped")
+        except StepFailed as exc:
+            e = exc.explained
+            outcome = Outcome(step.key, State.FAILED, e.sentence, error_code=e.code, correlation_id=e.correlation_id)
+        except LookupProblem as exc:
+            outcome = Outcome(step.key, State.FAILED, str(exc), error_code="InvalidInput")
+        except Exception as exc:  # noqa: BLE001 - reported as one sentence; the run goes on with other steps
+            from azure.core.exceptions import AzureError
+
+            if not isinstance(exc, AzureError):
+                raise
+            e = explain(exc, alias=self.config.alias, subscription_id=self.config.subscription_id)
+            outcome = Outcome(step.key, State.FAILED, e.sentence, error_code=e.code, correlation_id=e.correlation_id)
+        self._note(step.key, outcome.state.value, outcome.summary, uses=None)
+        if outcome.resources and self.record is not None:
+            with self._lock:
+                for key, rid in outcome.resources.items():
+                    entry = self.record.resources.get(key)
+                    created = bool(entry and entry.id.lower() == rid.lower() and entry.created_by_tool)
+                    if key == "network_interface":
+                        pe = self.record.resources.get("private_endpoint")
+                        created = bool(pe and pe.created_by_tool)
+                    self.record.remember(key, rid, created_by_tool=created)
+                if self.store is not None:
+                    self.store.save(self.record)
+        self.emit(step.key, "outcome", outcome.summary, outcome.state.value)
+        return outcome
+
+    # -- destroy -----------------------------------------------------------------------------------
+    def destroy(self) -> list[Outcome]:
+        """Remove what this tool created, newest first; never what it only reused."""
+        from steps.teardown import teardown
+
+        if self.record is None:
+            return []
+        self.ctx.refresh()
+        outcomes = teardown(self.ctx, self.record, self.progress)
+        with self._lock:
+            self.record.note("destroy", "failed" if any(o.state is State.FAILED for o in outcomes) else "done",
+                             "; ".join(o.summary for o in outcomes) or "nothing to remove")
+            if self.store is not None:
+                self.store.save(self.record)
+        return outcomes

@@ -1,0 +1,82 @@
+"""Settings for reaching Azure and for where setup records live, read from flags and the environment.
+
+The names here are a contract other tools and checks rely on:
+ASTRO_PL_ARM_ENDPOINT, ASTRO_PL_ACCESS_TOKEN, ASTRO_PL_CA_FILE, ASTRO_PL_STATE_DIR,
+ASTRO_PL_POLLING_INTERVAL (seconds between long-running-operation polls when the server sends no Retry-After).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+
+PUBLIC_ARM_ENDPOINT = "https://management.azure.com"
+DEFAULT_POLLING_INTERVAL = 5.0
+
+ENV_ARM_ENDPOINT = "ASTRO_PL_ARM_ENDPOINT"
+ENV_ACCESS_TOKEN = "ASTRO_PL_ACCESS_TOKEN"
+ENV_CA_FILE = "ASTRO_PL_CA_FILE"
+ENV_STATE_DIR = "ASTRO_PL_STATE_DIR"
+ENV_POLLING_INTERVAL = "ASTRO_PL_POLLING_INTERVAL"
+ENV_DNS_SERVER = "ASTRO_PL_DNS_SERVER"
+
+
+class SettingsError(ValueError):
+    """A setting has a value the tool cannot use; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class AzureSettings:
+    """How to reach Azure Resource Manager. The token is never shown in repr or written anywhere."""
+
+    arm_endpoint: str = PUBLIC_ARM_ENDPOINT
+    access_token: str | None = field(default=None, repr=False)
+    ca_file: str | None = None
+    polling_interval: float = DEFAULT_POLLING_INTERVAL
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, arm_endpoint: str | None = None,
+                 ca_file: str | None = None, access_token: str | None = None,
+                 polling_interval: float | None = None) -> "AzureSettings":
+        """Flags win over the environment, which wins over the defaults."""
+        env = os.environ if env is None else env
+        endpoint = (arm_endpoint or env.get(ENV_ARM_ENDPOINT) or PUBLIC_ARM_ENDPOINT).strip().rstrip("/")
+        if not endpoint.startswith("https://"):
+            raise SettingsError(
+                f"The ARM endpoint {endpoint!r} must start with https:// (Azure refuses bearer tokens over plain "
+                f"HTTP). Fix {ENV_ARM_ENDPOINT} or --arm-endpoint.")
+        ca = ca_file or env.get(ENV_CA_FILE) or None
+        if ca and not os.path.isfile(ca):
+            raise SettingsError(f"The CA file {ca!r} (from {ENV_CA_FILE} or --ca-file) does not exist.")
+        token = access_token or env.get(ENV_ACCESS_TOKEN) or None
+        interval = polling_interval
+        if interval is None:
+            raw = env.get(ENV_POLLING_INTERVAL)
+            try:
+                interval = float(raw) if raw else DEFAULT_POLLING_INTERVAL
+            except ValueError:
+                raise SettingsError(f"{ENV_POLLING_INTERVAL}={raw!r} is not a number of seconds.") from None
+        if interval < 0:
+            raise SettingsError(f"The polling interval must be zero or more seconds, not {interval}.")
+        return cls(arm_endpoint=endpoint, access_token=token.strip() if token else None, ca_file=ca,
+                   polling_interval=interval)
+
+    def with_overrides(self, **changes: object) -> "AzureSettings":
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def is_public_cloud(self) -> bool:
+        return self.arm_endpoint.lower() == PUBLIC_ARM_ENDPOINT
+
+
+def state_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where setup records live: ASTRO_PL_STATE_DIR, else the platformdirs user state directory."""
+    env = os.environ if env is None else env
+    override = env.get(ENV_STATE_DIR)
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_state_path
+
+    return user_state_path("astro-privatelink", appauthor=False)
