@@ -1,0 +1,232 @@
+"""The sandbox: a local Azure on loopback, wiring the ARM server, the DNS server and the Astro endpoint.
+
+    with Sandbox(world="demo") as sb:
+        ...  # point the azure-mgmt clients at sb.arm_endpoint, trusting sb.ca_file, with sb.token
+
+`run_foreground` starts one for a terminal (`astro-privatelink sandbox`): it prints `export` lines for a
+second shell and blocks until interrupted. The CA certificate (public) is the only file written, in a
+private temporary directory removed at stop; the token is never written to disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import replace
+from typing import IO, Any
+
+from wizard.sandbox import seeds
+from wizard.sandbox.arm import (ArmError, ArmService, Knobs, LoggedRequest, Request, Response, make_token,
+                                serve_arm)
+from wizard.sandbox.certs import SandboxCA
+from wizard.sandbox.world import World
+
+__all__ = ["Sandbox", "Knobs", "LoggedRequest", "run_foreground"]
+
+OBJECT_ID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+PUBLIC_ASTRO_ADDRESS = "203.0.113.10"   # TEST-NET-3: what public DNS would answer for the cluster host
+WRITE_METHODS = ("PUT", "PATCH", "DELETE")
+
+
+class Sandbox:
+    """A started-on-demand local Azure (ARM over HTTPS, private DNS, the Astro endpoint)."""
+
+    def __init__(self, world: str = "demo", token: str | None = None, approve_after: float | None = None,
+                 dns_vnet: str | None = None) -> None:
+        self._world_name = world
+        self._approve_after = approve_after
+        self._dns_vnet = dns_vnet
+        self._initial = seeds.build(world)
+        self.subscription_id = self._initial.subscription_id
+        self.tenant_id = self._initial.tenant_id
+        self.token = token or make_token(self.tenant_id, OBJECT_ID)
+        self.ca: SandboxCA | None = None
+        self._tmp: str | None = None
+        self._arm_server = None
+        self._service: ArmService | None = None
+        self._dns = None
+        self._astro = None
+
+    # ---- lifecycle ----
+    def start(self) -> "Sandbox":
+        if self._service is not None:
+            return self
+        from wizard.sandbox.astro import AstroServer
+        from wizard.sandbox.dns import DnsServer
+        self.ca = SandboxCA.create()
+        self._tmp = tempfile.mkdtemp(prefix="astro-pl-sandbox-")
+        os.chmod(self._tmp, 0o700)
+        self.ca.write_cert(os.path.join(self._tmp, "ca.pem"))
+        world = self._initial
+        self._service = ArmService(world, self.token, OBJECT_ID, self.default_knobs(world))
+        self._astro = AstroServer(self.ca, self._service.is_reachable, lambda: self.knobs).start()
+        world.on_ip_added.append(self._astro.add_address)
+        world.on_ip_removed.append(self._astro.remove_address)
+        self._dns = DnsServer(self._lookup).start()
+        context = self.ca.server_context(["localhost"], ["127.0.0.1"])
+        self._arm_server, _ = serve_arm(self._service, context, self._control)
+        return self
+
+    def stop(self) -> None:
+        if self._arm_server is not None:
+            self._arm_server.shutdown()
+            self._arm_server.server_close()
+            self._arm_server = None
+        for part in (self._dns, self._astro):
+            if part is not None:
+                part.stop()
+        self._dns = self._astro = None
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+        self._service = None
+
+    def __enter__(self) -> "Sandbox":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---- properties ----
+    @property
+    def service(self) -> ArmService:
+        if self._service is None:
+            raise RuntimeError("the sandbox is not started")
+        return self._service
+
+    @property
+    def arm_endpoint(self) -> str:
+        return self.service.base_url
+
+    @property
+    def ca_file(self) -> str:
+        if not self._tmp:
+            raise RuntimeError("the sandbox is not started")
+        return os.path.join(self._tmp, "ca.pem")
+
+    @property
+    def ca_pem(self) -> bytes:
+        assert self.ca is not None
+        return self.ca.cert_pem
+
+    @property
+    def dns_address(self) -> tuple[str, int]:
+        return self._dns.address  # type: ignore[union-attr]
+
+    @property
+    def astro_port(self) -> int:
+        return self._astro.port  # type: ignore[union-attr]
+
+    @property
+    def world(self) -> World:
+        return self.service.world
+
+    @property
+    def knobs(self) -> Knobs:
+        return self.service.knobs
+
+    @knobs.setter
+    def knobs(self, value: Knobs) -> None:
+        self.service.knobs = value
+
+    @property
+    def demo_alias(self) -> str:
+        return self.world.demo_alias
+
+    @property
+    def demo_cluster_id(self) -> str:
+        return self.world.demo_cluster_id
+
+    @property
+    def demo_api_url(self) -> str:
+        return f"https://{self.demo_cluster_id}.external.astronomer.run:{self.astro_port}"
+
+    @property
+    def requests(self) -> list[LoggedRequest]:
+        return list(self.service.log)
+
+    def writes(self, since: int = 0) -> list[LoggedRequest]:
+        """Logged PUT/PATCH/DELETE requests numbered after `since`."""
+        return [r for r in self.requests if r.number > since and r.method in WRITE_METHODS]
+
+    # ---- control ----
+    def default_knobs(self, world: World) -> Knobs:
+        return Knobs(approve_after=self._approve_after, dns_vnet_id=self._dns_vnet or world.default_dns_vnet_id)
+
+    def reset(self, world: str = "demo") -> None:
+        """A fresh world, an empty request log and default knobs."""
+        fresh = seeds.build(world)
+        self.service.reset(fresh, self.default_knobs(fresh))
+
+    def set_connection_state(self, pe_id: str | None = None, status: str = "Approved",
+                             description: str | None = None) -> list[str]:
+        return self.service.set_connection_state(pe_id, status, description)
+
+    def approve(self, pe_id: str | None = None) -> list[str]:
+        return self.set_connection_state(pe_id, "Approved")
+
+    def env(self) -> dict[str, str]:
+        host, port = self.dns_address
+        return {"ASTRO_PL_ARM_ENDPOINT": self.arm_endpoint, "ASTRO_PL_ACCESS_TOKEN": self.token,
+                "ASTRO_PL_CA_FILE": self.ca_file, "ASTRO_PL_DNS_SERVER": f"{host}:{port}",
+                "ASTRO_PL_SUBSCRIPTION_ID": self.subscription_id, "ASTRO_PL_DEMO_ALIAS": self.demo_alias,
+                "ASTRO_PL_DEMO_API_URL": self.demo_api_url}
+
+    def _lookup(self, name: str):
+        from wizard.sandbox.dns import answer_from_world
+        return answer_from_world(self.service.dns_resources(), self.knobs.dns_vnet_id, name, PUBLIC_ASTRO_ADDRESS)
+
+    def _control(self, req: Request) -> Response:
+        """`/_sandbox/...` calls: request log, connection state, knobs, reset (bearer token required)."""
+        try:
+            self.service.authenticate(req)
+            what = req.path.rstrip("/").lower().split("/")[-1]
+            data = req.json() if req.method == "POST" else {}
+            if what == "requests" and req.method == "GET":
+                return Response(200, {"value": [r.__dict__ for r in self.requests]})
+            if what == "knobs" and req.method in ("GET", "POST"):
+                if data:
+                    self.knobs.update(data)
+                return Response(200, self.knobs.to_json())
+            if what == "connections" and req.method == "POST":
+                ids = self.set_connection_state(data.get("privateEndpointId"), data.get("status", "Approved"),
+                                                data.get("description"))
+                return Response(200, {"updated": ids})
+            if what == "reset" and req.method == "POST":
+                self.reset(data.get("world", "demo"))
+                return Response(200, {"world": data.get("world", "demo")})
+            raise ArmError(404, "NotFound", f"Unknown sandbox control call {req.method} {req.path}.")
+        except ArmError as err:
+            return Response(err.status, {"error": {"code": err.code, "message": err.message}})
+        except (ValueError, TypeError, KeyError) as err:
+            return Response(400, {"error": {"code": "BadRequest", "message": str(err)}})
+
+
+def run_foreground(world: str = "demo", approve_after: float | None = None, out: IO[str] = sys.stdout) -> int:
+    """Start a sandbox, print `export` lines for another shell, block until SIGINT/SIGTERM, stop, return 0."""
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with Sandbox(world=world, approve_after=approve_after) as sb:
+            for key, value in sb.env().items():
+                print(f"export {key}={shlex.quote(value)}", file=out)
+            body = json.dumps({"status": "Approved"})
+            print(f"# approve every pending private endpoint connection:\n# curl --cacert \"$ASTRO_PL_CA_FILE\" "
+                  f"-H \"Authorization: Bearer $ASTRO_PL_ACCESS_TOKEN\" -H 'Content-Type: application/json' "
+                  f"-d '{body}' \"$ASTRO_PL_ARM_ENDPOINT/_sandbox/connections\"", file=out)
+            print("# sandbox running; press Ctrl-C to stop", file=out)
+            out.flush()
+            while not stop.wait(0.5):
+                pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
