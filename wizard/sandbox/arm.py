@@ -1179,8 +1179,9 @@ class ArmHandler(BaseHTTPRequestHandler):
             svc.record(LoggedRequest(number, req.method, req.path, resp.status, started, time.time() - started,
                                      True))
             return
-        self.send(req, resp)
+        # Logged before the answer goes out, so a client that has its answer always finds it in the log.
         svc.record(LoggedRequest(number, req.method, req.path, resp.status, started, time.time() - started))
+        self.send(req, resp)
 
     def fault(self, req: Request) -> Response | None:
         svc, knobs = self.service, self.service.knobs
