@@ -37,6 +37,13 @@ def parse_id(resource_id: str) -> dict[str, str]:
     return out
 
 
+def text(value: object) -> str:
+    """An SDK enum or string as its plain value ('Succeeded', not 'ProvisioningState.SUCCEEDED')."""
+    if value is None:
+        return ""
+    return str(getattr(value, "value", value))
+
+
 def same_id(a: str | None, b: str | None) -> bool:
     return bool(a and b and a.strip("/").lower() == b.strip("/").lower())
 
@@ -222,9 +229,9 @@ class SetupContext:
                 ip = None
         return EndpointInfo(
             id=pe.id, name=pe.name, location=(pe.location or "").lower(),
-            provisioning_state=str(pe.provisioning_state or ""), subnet_id=pe.subnet.id if pe.subnet else "",
+            provisioning_state=text(pe.provisioning_state), subnet_id=pe.subnet.id if pe.subnet else "",
             alias=conn.private_link_service_id if conn else None, connection_name=conn.name if conn else None,
-            connection_status=str(state.status) if state and state.status else None,
+            connection_status=text(state.status) if state and state.status else None,
             connection_description=state.description if state else None,
             nic_id=nic_id, nic_name=nic_name, private_ip=ip)
 
@@ -241,12 +248,11 @@ class SetupContext:
             rg = parse_id(z.id).get("resource_group", "")
             links = [LinkInfo(id=lk.id, name=lk.name, vnet_id=lk.virtual_network.id if lk.virtual_network else "",
                               registration_enabled=bool(lk.registration_enabled),
-                              provisioning_state=str(lk.provisioning_state or ""),
-                              link_state=str(lk.virtual_network_link_state) if lk.virtual_network_link_state
-                              else None)
+                              provisioning_state=text(lk.provisioning_state),
+                              link_state=text(lk.virtual_network_link_state) or None)
                      for lk in dns.virtual_network_links.list(rg, z.name)]
             out.append(ZoneInfo(id=z.id, name=z.name, resource_group=rg,
-                                provisioning_state=str(z.provisioning_state or ""),
+                                provisioning_state=text(z.provisioning_state),
                                 record_sets=int(z.number_of_record_sets or 0), links=links))
         return out
 

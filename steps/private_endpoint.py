@@ -96,7 +96,7 @@ class CreatePrivateEndpoint(Step):
 
         cfg = ctx.config
         if plan.action is Action.DONE:
-            return Outcome(self.key, State.DONE, plan.summary, warnings=plan.warnings)
+            return Outcome(self.key, State.DONE, plan.summary, warnings=plan.warnings, resources=plan.data["uses"])
         if plan.action not in (Action.CREATE, Action.UPDATE, Action.WAITING):
             return Outcome(self.key, plan.state, plan.summary, details=plan.details, warnings=plan.warnings)
         net = ctx.network()

@@ -129,6 +129,9 @@ class ClientFactory:
             "base_url": self.settings.arm_endpoint,
             "credential_scopes": [self.scope],
             "polling_interval": self.settings.polling_interval,
+            "retry_total": max(10, self.settings.retry_status + 2),
+            "retry_status": self.settings.retry_status,
+            "retry_backoff_factor": self.settings.retry_backoff_factor,
         }
         if self.settings.ca_file:
             kw["connection_verify"] = self.settings.ca_file

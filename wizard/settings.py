@@ -35,6 +35,10 @@ class AzureSettings:
     access_token: str | None = field(default=None, repr=False)
     ca_file: str | None = None
     polling_interval: float = DEFAULT_POLLING_INTERVAL
+    # Retries of throttled (429) and failed (5xx) requests: more status retries than the SDK's 3, because a
+    # busy subscription throttles often and every step is safe to repeat. Tests shrink the backoff.
+    retry_status: int = 8
+    retry_backoff_factor: float = 0.8
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, arm_endpoint: str | None = None,
