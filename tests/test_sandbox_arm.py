@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import ssl
 import time
 
 import httpx
@@ -294,7 +295,7 @@ def test_request_log_and_writes(sandbox, sdk):
 def test_control_calls_over_http(sandbox, sdk):
     pe = create_pe(sdk, sandbox)
     auth = {"Authorization": f"Bearer {sandbox.token}"}
-    with httpx.Client(base_url=sandbox.arm_endpoint, verify=sandbox.ca_file) as http:
+    with httpx.Client(base_url=sandbox.arm_endpoint, verify=ssl.create_default_context(cafile=sandbox.ca_file)) as http:
         assert http.get("/_sandbox/requests").status_code == 401
         log = http.get("/_sandbox/requests", headers=auth).json()["value"]
         assert any(r["method"] == "PUT" for r in log)
