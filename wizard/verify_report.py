@@ -1,0 +1,73 @@
+"""The verify report as people and programs read it: one line per check with a text glyph, then the diagnoses
+with next actions (and, when the checks probably ran outside the VNet, the commands to run them inside the
+cluster); or JSON with every check's `name`, `ok`, `detail`, `diagnosis` and `fix_step`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from steps.verify import VerifyReport
+
+GLYPH_OK, GLYPH_FAIL, GLYPH_SKIP = "[ok]  ", "[FAIL]", "[skip]"
+
+# fix_step -> (step number, what to do)
+FIX_STEPS = {
+    "private_endpoint": (2, "the private endpoint"),
+    "dns_zone": (3, "the private DNS zone"),
+    "vnet_links": (4, "the VNet links"),
+    "a_record": (5, "the A record"),
+    "approval": (6, "approval by Astronomer"),
+}
+
+
+def fix_hint(fix_step: str | None, config_path: str | None = None) -> str | None:
+    if fix_step not in FIX_STEPS:
+        return None
+    number, what = FIX_STEPS[fix_step]
+    cfg = f" --config {config_path}" if config_path else ""
+    if fix_step == "approval":
+        return f"step {number} ({what}): `astro-privatelink status{cfg}` shows the request to send to support"
+    if fix_step == "a_record":
+        return f"step {number} ({what}): `astro-privatelink apply{cfg}` (add `--update a_record` to repoint a record)"
+    return f"step {number} ({what}): `astro-privatelink apply{cfg}`"
+
+
+def render_text(report: "VerifyReport", config_path: str | None = None) -> str:
+    lines = [f"Verify {report.host or 'the API host'} ({report.nameserver}; each network check gives up after "
+             f"{report.timeout:g} s):"]
+    width = max((len(c.title) for c in report.checks), default=0)
+    for c in report.checks:
+        glyph = GLYPH_SKIP if c.skipped else (GLYPH_OK if c.ok else GLYPH_FAIL)
+        took = f" ({c.seconds:.2f} s)" if c.seconds is not None and c.name in ("dns", "https") else ""
+        lines.append(f"  {glyph} {c.title.ljust(width)}  {c.detail}{took}")
+    failed = report.failed
+    if not failed:
+        lines.append(f"All {len(report.checks)} checks passed in {report.duration:.2f} s: the agents reach Astro "
+                     "through the private endpoint. Confirm in the Astro UI that they heartbeat as Healthy.")
+        return "\n".join(lines) + "\n"
+    lines.append(f"{len(failed)} of {len(report.checks)} checks failed ({report.duration:.2f} s).")
+    lines.append("")
+    lines.append("What to do:")
+    n = 0
+    for c in failed:
+        if c.skipped or not c.diagnosis:
+            continue
+        n += 1
+        lines.append(f"  {n}. {c.title}: {c.diagnosis}")
+        hint = fix_hint(c.fix_step, config_path)
+        if hint:
+            lines.append(f"     Fix with {hint}.")
+    if report.inside_commands:
+        lines.append("")
+        lead = ("These checks probably ran outside the agents' VNet. " if report.outside_vnet else "")
+        lines.append(f"{lead}Run the same checks from inside the cluster (add `-n <namespace>` where the agents run):")
+        lines += [f"    {cmd}" for cmd in report.inside_commands]
+        lines.append(f"  Expect the endpoint's private IP from nslookup, and `404 page not found` from curl.")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(report: "VerifyReport") -> str:
+    return json.dumps(report.to_json(), indent=2)
