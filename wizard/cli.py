@@ -55,6 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
     with_config(p)
     p.add_argument("--yes", "-y", action="store_true", help="do not ask before deleting")
 
+    p = sub.add_parser("verify", help="check the setup from Azure and the network (DNS, HTTPS) and diagnose failures")
+    with_config(p)
+    p.add_argument("--nameserver", metavar="HOST[:PORT]",
+                   help="resolve with this DNS server (default: ASTRO_PL_DNS_SERVER, else the system resolver)")
+    p.add_argument("--timeout", type=float, default=3.0, metavar="SECONDS",
+                   help="give up on each network check after this many seconds (default: 3)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
     p = sub.add_parser("sandbox", help="run the local sandbox Azure in the foreground (Ctrl+C stops it)")
     p.add_argument("--world", choices=["demo", "large"], default="demo", help="seed world (default: demo)")
     p.add_argument("--approve-after", type=float, metavar="SECONDS",
@@ -109,6 +117,8 @@ def _run_setup_command(args: argparse.Namespace) -> int:
             return cmd_apply(args)
         if args.command == "destroy":
             return cmd_destroy(args)
+        if args.command == "verify":
+            return cmd_verify(args)
     except (ConfigError, SettingsError) as exc:
         _err(str(exc))
         return 2
@@ -274,6 +284,33 @@ def _print_summary(engine: "Engine", result: "RunResult") -> None:
                     print(f"    {d}")
     if engine.store is not None and engine.record is not None:
         print(f"Setup record: {engine.store.path_for(engine.record.cluster_id)}")
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Exit 0 when every check passes, 1 otherwise, 2 for a bad config or --nameserver."""
+    from steps.verify import parse_nameserver, run_verify
+    from wizard.verify_report import render_json, render_text
+
+    try:
+        nameserver = parse_nameserver(args.nameserver) if args.nameserver else None
+    except ValueError as exc:
+        _err(str(exc))
+        return 2
+    if not 0 < args.timeout <= 60:
+        _err("--timeout must be more than 0 and at most 60 seconds.")
+        return 2
+    engine = _make_engine(args)
+    problems = engine.config.problems()
+    if problems:
+        _err("the config cannot be verified:\n  " + "\n  ".join(problems))
+        return 2
+    try:
+        report = run_verify(engine.ctx, nameserver=nameserver, timeout=args.timeout, ca_file=args.ca_file)
+    except ValueError as exc:  # a bad ASTRO_PL_DNS_SERVER
+        _err(str(exc))
+        return 2
+    print(render_json(report) if args.json else render_text(report, args.config), end="" if not args.json else "\n")
+    return 0 if report.ok else 1
 
 
 def cmd_destroy(args: argparse.Namespace) -> int:
