@@ -340,3 +340,32 @@ def test_seed_worlds_are_in_loopback(world):
             assert ipaddress.ip_network(prefix).subnet_of(loopback)
     for res in w.of_type(T_SUBNET):
         assert ipaddress.ip_network(res.props["addressPrefix"]).subnet_of(loopback)
+
+
+def test_run_foreground_prints_exports_and_stops_on_sigint(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    code = "import sys; from wizard.sandbox.server import run_foreground; sys.exit(run_foreground())"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                            cwd=os.path.dirname(os.path.dirname(__file__)))
+    try:
+        lines = []
+        while not lines or not lines[-1].startswith("# sandbox running"):
+            line = proc.stdout.readline()
+            assert line, "run_foreground exited early"
+            lines.append(line.strip())
+        exports = dict(line[len("export "):].split("=", 1) for line in lines if line.startswith("export "))
+        assert {"ASTRO_PL_ARM_ENDPOINT", "ASTRO_PL_ACCESS_TOKEN", "ASTRO_PL_CA_FILE", "ASTRO_PL_DNS_SERVER",
+                "ASTRO_PL_SUBSCRIPTION_ID", "ASTRO_PL_DEMO_ALIAS", "ASTRO_PL_DEMO_API_URL"} <= set(exports)
+        assert any("_sandbox/connections" in line for line in lines)
+        ca_file = exports["ASTRO_PL_CA_FILE"].strip("'")
+        assert os.path.exists(ca_file)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+        assert not os.path.exists(ca_file)
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -137,6 +137,7 @@ class Response:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None     # the body already serialized (set under the world lock)
 
 
 @dataclass
@@ -291,7 +292,10 @@ class ArmService:
                 raise ArmError(400, "MissingApiVersionParameter",
                                "The api-version query parameter (?api-version=) is required for all requests.")
             with self.lock:
-                return self.route(req)
+                resp = self.route(req)
+                # Serialized under the lock: rendered bodies share nested parts with the stored world.
+                resp.raw = None if resp.body is None else json.dumps(resp.body).encode()
+                return resp
         except ArmError as err:
             return Response(err.status, {"error": {"code": err.code, "message": err.message}}, err.headers)
 
@@ -700,7 +704,8 @@ class ArmService:
     def check_preconditions(self, req: Request, res: Resource | None, target: Target) -> None:
         if_match, if_none = req.headers.get("if-match"), req.headers.get("if-none-match")
         label = "Zone" if target.type == T_ZONE else "resource"
-        if if_none == "*" and res is not None:
+        if if_none and res is not None and (if_none == "*" or if_none.strip('"') == res.body.get(
+                "etag", "").strip('"')):
             raise ArmError(412, "PreconditionFailed",
                            f"The {label} {target.name} exists already and hence cannot be created again.")
         if if_match and if_match != "*" and (res is None or if_match.strip('"') != res.body.get(
@@ -1201,7 +1206,7 @@ class ArmHandler(BaseHTTPRequestHandler):
         return None
 
     def send(self, req: Request, resp: Response) -> None:
-        payload = b"" if resp.body is None else json.dumps(resp.body).encode()
+        payload = resp.raw if resp.raw is not None else (b"" if resp.body is None else json.dumps(resp.body).encode())
         self.send_response(resp.status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(payload)))
