@@ -57,6 +57,12 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)  # what apply needs (ids, bodies); not for display
     updatable: bool = False  # a conflict the user may explicitly choose to resolve by updating
+    error_code: str | None = None  # set when Azure or the network failed (not the user's input)
+
+    @property
+    def bad_input(self) -> bool:
+        """Failed because of what the user gave (exit 2), not because Azure or the network failed."""
+        return self.action is Action.FAILED and self.error_code is None
 
     @property
     def state(self) -> State:

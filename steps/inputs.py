@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 from steps.base import Action, Outcome, Plan, Progress, State, Step
 from steps.context import LookupProblem, SetupContext, parse_id
-from wizard.errors import explain
 
 
 @dataclass
@@ -28,7 +27,7 @@ class CheckInputs(Step):
     number = 1
 
     def inspect(self, ctx: SetupContext) -> InputsObservation:
-        from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+        from azure.core.exceptions import ResourceNotFoundError
 
         cfg = ctx.config
         obs = InputsObservation(problems=cfg.problems(), warnings=cfg.warnings())
@@ -39,9 +38,6 @@ class CheckInputs(Step):
         except ResourceNotFoundError:
             obs.problems.append(f"Resource group '{cfg.resource_group}' does not exist in subscription "
                                 f"{cfg.subscription_id}: choose an existing one (where your AKS cluster is).")
-            return obs
-        except HttpResponseError as exc:
-            obs.problems.append(explain(exc, subscription_id=cfg.subscription_id).sentence)
             return obs
         if cfg.dns_resource_group and cfg.dns_resource_group.lower() != cfg.resource_group.lower():
             try:
@@ -66,11 +62,7 @@ class CheckInputs(Step):
                 ctx.read_vnet(extra)
             except LookupProblem as exc:
                 obs.problems.append(f"Extra VNet to link: {exc}")
-        try:
-            obs.visible = self._visible(ctx, obs.region)
-        except HttpResponseError as exc:
-            obs.problems.append(explain(exc, alias=cfg.alias, subscription_id=cfg.subscription_id).sentence)
-            return obs
+        obs.visible = self._visible(ctx, obs.region)
         if not obs.visible:
             obs.problems.append(
                 f"Azure cannot see the Private Link Service alias '{cfg.alias}' from subscription "

@@ -145,8 +145,12 @@ def _plans_json(plans: list) -> str:
     return json.dumps({"steps": [p.to_json() for p in plans]}, indent=2)
 
 
-def _bad_input(plans: list) -> bool:
-    return plans[0].step == "inputs" and plans[0].action.value == "failed"
+def _inputs_failed(plans: list) -> int:
+    """0 when the inputs check passed; else 2 for bad input, 1 when Azure or the network failed."""
+    first = plans[0]
+    if first.step != "inputs" or first.action.value != "failed":
+        return 0
+    return 2 if first.bad_input else 1
 
 
 # -- commands ----------------------------------------------------------------------------------------
@@ -157,7 +161,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         print(_plans_json(plans))
     else:
         _print_plans(plans, title=f"Plan for Astro cluster {engine.config.cluster_id or '?'} (nothing is written):")
-    return 2 if _bad_input(plans) else 0
+    return _inputs_failed(plans)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -169,7 +173,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         _print_plans(plans, title=f"Status of Astro cluster {engine.config.cluster_id or '?'} (read from Azure):")
         if engine.store is not None and engine.record is not None:
             print(f"Setup record: {engine.store.path_for(engine.record.cluster_id)}")
-    return 2 if _bad_input(plans) else 0
+    return _inputs_failed(plans)
 
 
 class _ProgressPrinter:
@@ -243,9 +247,9 @@ def cmd_apply(args: argparse.Namespace) -> int:
     engine = _make_engine(args, on_event=printer, allow_update=set(args.update))
     plans = engine.plan()
     _print_plans(plans, title=f"Plan for Astro cluster {engine.config.cluster_id or '?'}:")
-    if _bad_input(plans):
-        _err("nothing was written: fix the inputs above and run again.")
-        return EXIT_BAD_INPUT
+    if _inputs_failed(plans):
+        _err("nothing was written: fix what step 1 reports above and run again.")
+        return _inputs_failed(plans)
     writes = [p for p in plans if p.writes]
     if writes and not args.yes:
         if not _confirm(f"Create or change {len(writes)} step(s) in Azure?"):

@@ -54,7 +54,7 @@ class RunResult:
         if self.stopped:
             return EXIT_STOPPED
         inputs = self.outcomes.get("inputs")
-        if inputs is not None and inputs.state is State.FAILED:
+        if inputs is not None and inputs.state is State.FAILED and inputs.error_code == "InvalidInput":
             return EXIT_BAD_INPUT
         states = {k: o.state for k, o in self.outcomes.items()}
         if all(s is State.DONE for s in states.values()):
@@ -81,6 +81,7 @@ class Engine:
         self.approval = approval or ApprovalPolling()
         self._on_event = on_event or (lambda e: None)
         self._lock = threading.Lock()
+        self._planned_at = 0.0
         self.record: SetupRecord | None = None
         self.record_message: str | None = None
         if store is not None and config.cluster_id:
@@ -113,15 +114,15 @@ class Engine:
         except LookupProblem as exc:
             return Plan(step.key, Action.FAILED, str(exc))
         except StepFailed as exc:
-            return Plan(step.key, Action.FAILED, exc.explained.sentence)
+            return Plan(step.key, Action.FAILED, exc.explained.sentence, error_code=exc.explained.code)
         except Exception as exc:  # noqa: BLE001 - every Azure/network error becomes one sentence for the user
             from azure.core.exceptions import AzureError
 
             from wizard.azure import AzureAccessError
 
             if isinstance(exc, (AzureError, AzureAccessError)):
-                return Plan(step.key, Action.FAILED, explain(exc, alias=self.config.alias,
-                                                             subscription_id=self.config.subscription_id).sentence)
+                e = explain(exc, alias=self.config.alias, subscription_id=self.config.subscription_id)
+                return Plan(step.key, Action.FAILED, e.sentence, error_code=e.code)
             raise
 
     def plan(self) -> list[Plan]:
@@ -138,6 +139,7 @@ class Engine:
                 for s, p in zip(rest, pool.map(self._safe_plan, rest)):
                     plans[s.key] = p
         out = [plans[s.key] for s in self.steps]
+        self._planned_at = time.monotonic()
         for p in out:
             self.emit(p.step, "plan", p.summary, p.state.value)
         return out
@@ -145,11 +147,15 @@ class Engine:
     # -- apply -------------------------------------------------------------------------------------
     def apply(self, *, wait_for_approval: bool = True, plans: list[Plan] | None = None) -> RunResult:
         """Run every step that is not done; independent steps at once. Never raises for Azure errors."""
-        plans = plans if plans is not None else self.plan()
+        if plans is None:
+            plans = self.plan()
+        elif time.monotonic() - self._planned_at > 30:
+            self.ctx.refresh()  # the user looked at the plan for a while: re-read Azure before writing
         outcomes: dict[str, Outcome] = {}
         inputs = next(p for p in plans if p.step == "inputs")
         if inputs.action is Action.FAILED:
-            outcomes["inputs"] = Outcome("inputs", State.FAILED, inputs.summary, details=inputs.details)
+            outcomes["inputs"] = Outcome("inputs", State.FAILED, inputs.summary, details=inputs.details,
+                                         error_code=inputs.error_code or "InvalidInput")
             self._note("inputs", "failed", inputs.summary)
             for s in self.steps[1:]:
                 outcomes[s.key] = Outcome(s.key, State.BLOCKED, "Fix the inputs first (step 1).")
