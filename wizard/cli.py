@@ -125,9 +125,10 @@ def _run_setup_command(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
-def _print_plans(plans: list, out: TextIO = sys.stdout, *, title: str) -> None:
+def _print_plans(plans: list, out: TextIO | None = None, *, title: str) -> None:
     from steps import all_steps
 
+    out = out or sys.stdout
     titles = {s.key: (s.number, s.title) for s in all_steps()}
     print(title, file=out)
     for p in plans:
