@@ -151,7 +151,9 @@ def test_private_endpoint_lifecycle(sandbox, sdk):
     assert re.search(r"/networkInterfaces/pe-two\.nic\.[0-9a-f-]{36}$", nic2)
     assert nic_ip(sdk, nic2) == "127.20.16.5"
 
+    assert "127.20.16.4" in sandbox._astro.addresses
     net.private_endpoints.begin_delete(RG, "pe-astro").result()
+    assert "127.20.16.4" not in sandbox._astro.addresses
     assert [n.name for n in net.network_interfaces.list(RG)] == [nic2.rsplit("/", 1)[-1]]
     again = create_pe(sdk, sandbox, name="pe-three", nic="pe-three-nic")
     assert nic_ip(sdk, again.network_interfaces[0].id) == "127.20.16.4"    # the freed address is reused
@@ -173,6 +175,7 @@ def test_private_endpoint_ip_reaches_astro_only_when_approved(sandbox, sdk):
     pe = create_pe(sdk, sandbox)
     ip = nic_ip(sdk, pe.network_interfaces[0].id)
     assert sandbox.service.is_reachable(ip) is False
+    assert ip in sandbox._astro.addresses        # the Astro endpoint listens on the endpoint's IP
     assert sandbox.approve() == [pe.id]
     assert sandbox.service.is_reachable(ip) is True
     state = sdk.network.private_endpoints.get(RG, "pe-astro").manual_private_link_service_connections[0]
@@ -369,3 +372,21 @@ def test_run_foreground_prints_exports_and_stops_on_sigint(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_stop_closes_keep_alive_connections():
+    import os
+
+    from wizard.sandbox.server import Sandbox
+
+    sb = Sandbox().start()
+    ctx = ssl.create_default_context(cadata=sb.ca_pem.decode())
+    url = f"/subscriptions/{sb.subscription_id}/resourcegroups?api-version=2025-04-01"
+    auth = {"Authorization": f"Bearer {sb.token}"}
+    with httpx.Client(base_url=sb.arm_endpoint, verify=ctx) as client:
+        assert client.get(url, headers=auth).status_code == 200     # opens a keep-alive connection
+        ca_file = sb.ca_file
+        sb.stop()
+        assert not os.path.exists(ca_file)
+        with pytest.raises(httpx.TransportError):
+            client.get(url, headers=auth)

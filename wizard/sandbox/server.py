@@ -79,6 +79,7 @@ class Sandbox:
         if self._arm_server is not None:
             self._arm_server.shutdown()
             self._arm_server.server_close()
+            self._arm_server.close_connections()
             self._arm_server = None
         for part in (self._dns, self._astro):
             if part is not None:
