@@ -544,6 +544,20 @@ def check_dns(host: str, outcome: DnsOutcome, pe: EndpointInfo | None, where: st
     return CheckResult(DNS, False, detail, "The lookup failed: check the resolver (or pass --nameserver).", None)
 
 
+def check_dns_alone(host: str, outcome: DnsOutcome, where: str) -> CheckResult:
+    """The DNS check when Azure could not be read: a private answer passes, with that caveat."""
+    if outcome.kind == "resolved":
+        detail = f"{host} -> {', '.join(outcome.addresses)} ({where})."
+        if all(is_private(a) for a in outcome.addresses):
+            return CheckResult(DNS, True, detail[:-1] + "; not compared with the endpoint's IP, which Azure did not "
+                                                        "give.")
+        return CheckResult(DNS, False, detail, "A public address: the zone is not linked to the VNet this lookup "
+                                               "ran in, the record is missing, or this runs outside the VNet.", None)
+    return CheckResult(DNS, False, f"{host}: {outcome.message} ({where}).",
+                       "The name did not resolve to a private address; fix the Azure access first, then verify "
+                       "again to see which step is missing.", None)
+
+
 @dataclass
 class HttpsOutcome:
     kind: str        # ok | status | timeout | refused | tls | error
@@ -785,6 +799,12 @@ def run_verify(ctx: SetupContext, *, nameserver: tuple[str, int] | None = None, 
         ca_file = getattr(ctx.factory.settings, "ca_file", None) or os.environ.get(ENV_CA_FILE) or None
     where = f"nameserver {nameserver[0]}:{nameserver[1]}" if nameserver else "system resolver"
     report = VerifyReport([], host=host, nameserver=where, timeout=timeout)
+    if not host or not url.ok:
+        report.checks.append(CheckResult("inputs", False, f"The API URL '{ctx.config.api_url}' is not usable.",
+                                         " ".join(url.problems) or "Give the API URL as https://<cluster-id>."
+                                         f"{ASTRO_DNS_ZONE}.", None))
+        report.duration = time.monotonic() - started
+        return report
 
     def timed(fn: Any) -> Any:
         def run() -> tuple[Any, float]:
@@ -808,47 +828,71 @@ def run_verify(ctx: SetupContext, *, nameserver: tuple[str, int] | None = None, 
     def read_spaces() -> list[VNetSpace]:
         return [s for s in (_read_vnet_space(ctx, v) for v in ctx.agent_vnet_ids()) if s is not None]
 
+    # Imports happen here, in this thread: the SDK packages have import cycles that break ("cannot import name
+    # 'Pipeline'") when several threads import them for the first time at once.
+    import dns.resolver  # noqa: F401
+    import httpx  # noqa: F401
+
+    import wizard.https_probe  # noqa: F401
+
     with ThreadPoolExecutor(max_workers=5, thread_name_prefix="verify") as pool:
         f_dns = pool.submit(timed(lambda: resolve(host, nameserver, timeout)))
+        warm_error = None
+        try:  # build the clients (and import the SDK) while the DNS query is out
+            import azure.core.exceptions  # noqa: F401
+
+            ctx.network()
+            ctx.dns()
+        except Exception as exc:  # noqa: BLE001 - reported through the reads below, which fail the same way
+            warm_error = exc
+        del warm_error
         f_pe = pool.submit(timed(ctx.endpoint))
         f_zone = pool.submit(timed(lambda: (ctx.chosen_zone()[0], ctx.zones(), ctx.agent_vnet_ids())))
         f_rec = pool.submit(timed(read_record))
         f_space = pool.submit(timed(read_spaces))
 
         azure_error: str | None = None
+        failed_reads: set[str] = set()
 
-        def get(fut: Any, default: Any) -> tuple[Any, float]:
+        def get(fut: Any, default: Any, what: str) -> tuple[Any, float]:
             nonlocal azure_error
             try:
                 return fut.result()
             except Exception as exc:  # noqa: BLE001 - an Azure read that failed becomes a failed check
+                from steps.context import LookupProblem
                 from wizard.errors import explain
 
+                failed_reads.add(what)
                 if azure_error is None:
-                    azure_error = explain(exc, alias=ctx.config.alias,
-                                          subscription_id=ctx.config.subscription_id).sentence
+                    azure_error = str(exc) if isinstance(exc, LookupProblem) else explain(
+                        exc, alias=ctx.config.alias, subscription_id=ctx.config.subscription_id).sentence
                 return default, 0.0
 
-        pe, t_pe = get(f_pe, None)
-        (zone, zones, agents), t_zone = get(f_zone, (None, [], []))
-        record, t_rec = get(f_rec, None)
-        spaces, _ = get(f_space, [])
+        pe, t_pe = get(f_pe, None, CONNECTION)
+        (zone, zones, agents), t_zone = get(f_zone, (None, [], []), LINKS)
+        record, t_rec = get(f_rec, None, RECORD)
+        spaces, _ = get(f_space, [], "vnets")
         dns_outcome, t_dns = f_dns.result()
 
     if azure_error is not None:
-        fail = CheckResult("azure", False, "Could not read the setup from Azure.", azure_error, None)
-        report.checks.append(fail)
-    conn = check_connection(pe, ctx.config.endpoint_name)
+        report.checks.append(CheckResult("azure", False, "Could not read the setup from Azure.", azure_error, None))
+
+    def unread(name: str) -> CheckResult:
+        return CheckResult(name, False, "Not checked: Azure could not be read (see above).", None, None, skipped=True)
+
+    conn = unread(CONNECTION) if CONNECTION in failed_reads else check_connection(pe, ctx.config.endpoint_name)
     conn.seconds = t_pe
-    links = check_links(zone, zones, agents) if agents else CheckResult(
-        LINKS, False, "The agents' VNet could not be read.", azure_error or "Check the [endpoint] vnet answer.", None)
+    links = unread(LINKS) if LINKS in failed_reads else check_links(zone, zones, agents)
     links.seconds = t_zone
-    rec = check_record(zone, record, cluster, pe)
+    rec = unread(RECORD) if failed_reads & {RECORD, LINKS, CONNECTION} else check_record(zone, record, cluster, pe)
     rec.seconds = t_rec
     report.checks += [conn, links, rec]
 
     vnet_prefixes = [p for s in spaces for p in s.prefixes + s.peered_prefixes]
-    dns_check = check_dns(host, dns_outcome, pe, where, vnet_prefixes, conn.ok, links.ok, rec.ok)
+    if CONNECTION in failed_reads:  # the endpoint's IP is unknown: judge the answer on its own
+        dns_check = check_dns_alone(host, dns_outcome, where)
+    else:
+        dns_check = check_dns(host, dns_outcome, pe, where, vnet_prefixes, conn.ok, links.ok, rec.ok)
     dns_check.seconds = t_dns
     report.checks.append(dns_check)
 

@@ -391,3 +391,26 @@ def test_cli_verify(good: Setup, monkeypatch: pytest.MonkeyPatch, tmp_path: Any,
     out = capsys.readouterr().out
     assert "[FAIL]" in out and "kubectl run" in out
     assert main(["verify", "--config", str(cfg), "--nameserver", "dns.example.com"]) == 2
+
+
+def test_azure_unreadable_is_a_failed_check(good: Setup) -> None:
+    from steps.context import SetupContext
+    from wizard.azure import ClientFactory
+
+    ctx = SetupContext(good.config, ClientFactory(good.settings.with_overrides(access_token="not-a-valid-token")))
+    report = run_verify(ctx, nameserver=good.sb.dns_address, timeout=SHORT, ca_file=good.sb.ca_file)
+    assert not report.ok and report.checks[0].name == "azure"
+    assert "Azure" in report.checks[0].diagnosis
+    assert all(report.check(n).skipped for n in (CONNECTION, LINKS, RECORD))
+    assert report.check(DNS).ok and "not compared" in report.check(DNS).detail
+
+
+def test_bad_api_url_is_reported_not_raised(good: Setup) -> None:
+    from dataclasses import replace
+
+    from steps.context import SetupContext
+    from wizard.azure import ClientFactory
+
+    ctx = SetupContext(replace(good.config, api_url="https://example.com"), ClientFactory(good.settings))
+    report = run_verify(ctx, nameserver=good.sb.dns_address, timeout=SHORT)
+    assert not report.ok and report.checks[0].name == "inputs" and "external.astronomer.run" in report.checks[0].diagnosis
