@@ -1,0 +1,133 @@
+"""Screen 1: the Remote Execution API URL and the Private Link Service alias, checked as typed."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Button, Collapsible, Input, Static
+
+from screens.base import WizardScreen
+from wizard.validate import check_alias, check_api_url
+
+WHERE = ("The Remote Execution API URL is in the Astro UI: open your Deployment, then Details; it looks like "
+         "https://<cluster-id>.external.astronomer.run. Its first part is your Astro cluster ID (also under "
+         "Organization Settings > Clusters).\n\nThe Private Link Service alias comes from Astronomer support, "
+         "once they have set up Private Link for your cluster; it looks like "
+         "name.<guid>.<region>.azure.privatelinkservice.")
+
+
+def alias_request(cluster_id: str | None) -> str:
+    cid = cluster_id or "<your Astro cluster ID>"
+    return ("Hello Astronomer support,\n\nplease configure the Azure Private Link Service for Remote Execution "
+            f"on Astro cluster {cid} and send me its Private Link Service alias.\n\n  Cluster ID: {cid}\n\n"
+            "Thank you.")
+
+
+class AstroDetailsScreen(WizardScreen):
+    PAGE = "astro"
+    HEADING = "Astro details"
+    BINDINGS = [Binding("ctrl+y", "copy_request", "Copy request", id="copy-request")]
+
+    def compose_content(self) -> ComposeResult:
+        cfg = self.wizard.config
+        yield Static("Remote Execution API URL", classes="label")
+        yield Input(cfg.api_url, placeholder="https://<cluster-id>.external.astronomer.run", id="api-url", compact=True)
+        yield Static("", id="api-url-status", classes="field-status", markup=False)
+        yield Static("Private Link Service alias (from Astronomer support)", classes="label")
+        yield Input(cfg.alias, placeholder="name.<guid>.<region>.azure.privatelinkservice", id="alias", compact=True)
+        yield Static("", id="alias-status", classes="field-status", markup=False)
+        if self.wizard.demo:
+            yield Static("Demo: the sandbox's alias and API URL are filled in for you.", classes="note")
+        with Collapsible(title="Where do I find these?", id="where-help"):
+            yield Static(WHERE, markup=False)
+        with Collapsible(title="No alias yet? The request to send Astronomer support", id="alias-help"):
+            yield Static("", id="alias-request", markup=False)
+            yield Button("Copy the request (Ctrl+Y)", id="copy-request-button", compact=True)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.shown_errors = {"api-url": bool(self.wizard.config.api_url), "alias": bool(self.wizard.config.alias)}
+        self.refresh_content()
+        first = "#api-url" if not check_api_url(self.wizard.config.api_url).ok else "#alias"
+        self.query_one(first, Input).focus()
+
+    def refresh_content(self) -> None:
+        cfg = self.wizard.config
+        for field, value in (("api-url", cfg.api_url), ("alias", cfg.alias)):
+            widget = self.query_one(f"#{field}", Input)
+            if widget.value != value:
+                widget.value = value
+        self._show()
+
+    def _show(self) -> None:
+        cfg = self.wizard.config
+        url = check_api_url(cfg.api_url)
+        status = self.query_one("#api-url-status", Static)
+        if url.ok:
+            line = Text("ok ", style="bold green")
+            line.append(f"Cluster ID: {url.cluster_id}")
+            for w in url.warnings:
+                line.append(f"\nnote: {w}", style="yellow")
+            status.update(line)
+        elif self.shown_errors.get("api-url"):
+            status.update(Text("! " + url.problems[0], style="red"))
+        else:
+            status.update(Text("The cluster ID is read from this URL.", style="dim"))
+        alias = check_alias(cfg.alias)
+        status = self.query_one("#alias-status", Static)
+        if alias.ok:
+            line = Text("ok ", style="bold green")
+            line.append("Looks right" + (f" (region {alias.region})." if alias.region else "."))
+            for w in alias.warnings:
+                line.append(f"\nnote: {w}", style="yellow")
+            status.update(line)
+        elif self.shown_errors.get("alias"):
+            status.update(Text("! " + alias.problems[0], style="red"))
+        else:
+            status.update(Text("Paste it exactly as support sent it; Azure checks it before anything is created.",
+                               style="dim"))
+        self.query_one("#alias-request", Static).update(alias_request(url.cluster_id))
+        self.sub_title = f"cluster {url.cluster_id}" if url.cluster_id else ""
+        self.wizard.refresh_checklists()
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        if event.input.id == "api-url":
+            self.wizard.config.api_url = event.value.strip()
+        elif event.input.id == "alias":
+            self.wizard.config.alias = event.value.strip()
+        else:
+            return
+        if event.value.strip():
+            self.shown_errors[event.input.id] = True
+        self._show()
+        self.say("")
+
+    def on_input_blurred(self, event: Input.Blurred) -> None:
+        self.wizard.save_answers()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "api-url":
+            self.query_one("#alias", Input).focus()
+        else:
+            self.action_next()
+
+    def can_leave_forward(self) -> str | None:
+        self.shown_errors = {"api-url": True, "alias": True}
+        self._show()
+        url, alias = check_api_url(self.wizard.config.api_url), check_alias(self.wizard.config.alias)
+        if not url.ok:
+            self.query_one("#api-url", Input).focus()
+            return "Fix the API URL first (see the reason under it)."
+        if not alias.ok:
+            self.query_one("#alias", Input).focus()
+            return "Fix the alias first (see the reason under it)."
+        return None
+
+    @on(Button.Pressed, "#copy-request-button")
+    def action_copy_request(self) -> None:
+        self.app.copy_to_clipboard(alias_request(self.wizard.config.cluster_id))
+        self.notify("The request for Astronomer support is on the clipboard.", timeout=4)

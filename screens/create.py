@@ -1,0 +1,143 @@
+"""Screen 5: the steps run, with live progress; DNS work runs while the endpoint is created.
+
+Failures show the step's one-sentence error and a retry; a conflicting A record can be updated on request.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Button, Static
+
+from screens.base import WizardScreen
+from screens.widgets.checklist import GLYPH, STYLE
+from wizard.app import CREATE_STEPS
+
+TITLES = {"private_endpoint": "2. Private endpoint", "dns_zone": "3. Private DNS zone",
+          "vnet_links": "4. VNet links", "a_record": "5. A record", "approval": "6. Approval"}
+WORDS = {"done": "done", "todo": "to do", "running": "working", "waiting": "waiting", "failed": "FAILED",
+         "conflict": "CONFLICT", "blocked": "blocked"}
+
+
+class CreateScreen(WizardScreen):
+    PAGE = "create"
+    HEADING = "Create the endpoint and the DNS records"
+    BINDINGS = [Binding("ctrl+r", "retry", "Retry", id="retry"),
+                Binding("ctrl+u", "update_record", "Update A record", id="update-record", show=False)]
+
+    def compose_content(self) -> ComposeResult:
+        yield Static("", id="create-status", markup=False)
+        for key, _ in CREATE_STEPS + [("approval", "")]:
+            yield Static("", id=f"row-{key}", classes="step-row", markup=False)
+        with Horizontal(id="create-actions", classes="step-actions"):
+            yield Button("Retry (Ctrl+R)", id="retry-button", compact=True, variant="primary")
+            yield Button("Update the A record (Ctrl+U)", id="update-button", compact=True, variant="warning")
+            yield Button("Change the names", id="placement-button", compact=True)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.refresh_content()
+
+    def refresh_content(self) -> None:
+        w = self.wizard
+        running = "apply" in w.busy
+        for key, _ in CREATE_STEPS + [("approval", "")]:
+            state = w.step_states.get(key, "todo")
+            if key == "approval" and state == "todo":
+                state = "blocked"
+            row = Text()
+            row.append(GLYPH.get(state, "[ ]") + " ", style=STYLE.get(state, ""))
+            row.append(TITLES[key], style="bold")
+            row.append(f"  {WORDS.get(state, state)}", style=STYLE.get(state, "") or "dim")
+            message = w.step_messages.get(key)
+            if message:
+                style = "red" if state in ("failed", "conflict") else ""
+                row.append("\n    " + w.redact(message), style=style)
+            outcome = w.apply_result.outcomes.get(key) if w.apply_result is not None else None
+            if outcome is not None and state in ("failed", "conflict"):
+                for d in outcome.details:
+                    row.append("\n      " + w.redact(d), style="dim")
+                if outcome.error_code:
+                    row.append(f"\n      Azure error code: {outcome.error_code}", style="dim")
+                    if outcome.correlation_id:
+                        row.append(f" (correlation id {outcome.correlation_id})", style="dim")
+            self.query_one(f"#row-{key}", Static).update(row)
+        states = [w.step_states.get(k, "todo") for k, _ in CREATE_STEPS]
+        failed = [k for k, _ in CREATE_STEPS if w.step_states.get(k) == "failed"]
+        conflicts = [k for k, _ in CREATE_STEPS if w.step_states.get(k) == "conflict"]
+        status = self.query_one("#create-status", Static)
+        actions = self.query_one("#create-actions")
+        if running:
+            status.update(Text("Working... DNS steps run while Azure creates the endpoint. You may leave this "
+                               "screen; the work goes on.", style="cyan"))
+            actions.display = False
+            self.set_next(False)
+            self.say("")
+        elif all(s == "done" for s in states):
+            status.update(Text("ok Every resource exists. Next: Astronomer approves the connection.",
+                               style="bold green"))
+            actions.display = False
+            self.set_next(True)
+            self.query_one("#next").focus()
+            self.say("")
+        else:
+            actions.display = True
+            self.query_one("#update-button").display = "a_record" in conflicts
+            self.query_one("#placement-button").display = "private_endpoint" in conflicts
+            if failed or conflicts:
+                status.update(Text("Some steps did not finish: read why below, fix it, then retry. Finished "
+                                   "steps are not repeated.", style="bold red"))
+            else:
+                status.update("Some steps are still to do: press Retry to run them (finished steps are not "
+                              "repeated).")
+            self.set_next(w.step_states.get("private_endpoint") == "done")
+            self.query_one("#retry-button").focus()
+        self.wizard.refresh_checklists()
+
+    def engine_event(self, event, token) -> None:  # noqa: ANN001
+        self.refresh_content()
+
+    def apply_done(self, result, error: str | None) -> None:  # noqa: ANN001
+        if error:
+            self.say(error, error=True)
+        self.refresh_content()
+
+    @on(Button.Pressed, "#retry-button")
+    def action_retry(self) -> None:
+        if "apply" in self.wizard.busy:
+            return
+        self.wizard.start_apply(set(self.wizard.allow_update))
+        self.refresh_content()
+
+    @on(Button.Pressed, "#update-button")
+    def action_update_record(self) -> None:
+        from screens.dialogs import ConfirmScreen
+
+        if self.wizard.step_states.get("a_record") != "conflict" or "apply" in self.wizard.busy:
+            return
+        detail = self.wizard.step_messages.get("a_record", "")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.wizard.allow_update.add("a_record")
+                self.wizard.start_apply(set(self.wizard.allow_update))
+                self.refresh_content()
+
+        self.app.push_screen(ConfirmScreen(
+            "Point the A record at this endpoint?",
+            self.wizard.redact(detail) + "\n\nUpdate it if the record is left over from an earlier endpoint. If "
+            "another endpoint still uses it, cancel and ask who set it up.", "Update it"), answered)
+
+    @on(Button.Pressed, "#placement-button")
+    def _placement(self) -> None:
+        self.wizard.goto("placement")
+
+    def can_leave_forward(self) -> str | None:
+        if "apply" in self.wizard.busy:
+            return "Still working; the Next button lights up when the endpoint exists."
+        if self.wizard.step_states.get("private_endpoint") != "done":
+            return "The private endpoint does not exist yet: retry first."
+        return None

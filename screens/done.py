@@ -1,0 +1,92 @@
+"""Screen 8: what exists (names, ids, IP), the optional restrict-traffic step, and where the record is."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Static
+
+from screens.base import WizardScreen
+
+RESTRICT = (
+    "Optional, once agents are healthy: restrict the Deployment to the private path.\n"
+    "  1. Note your Astro cluster ID ({cluster}): Organization Settings > Clusters > Cluster details.\n"
+    "  2. In the Astro UI, open your Deployment, then Settings.\n"
+    "  3. Under Advanced settings, add the cluster CIDR range to Allowed IP address ranges.\n"
+    "Then only traffic that comes through the Private Link Service reaches the Deployment. Also check in the "
+    "Astro UI that your agents heartbeat and report Healthy.")
+
+LABELS = {"private_endpoint": "Private endpoint", "network_interface": "Network interface", "dns_zone": "DNS zone",
+          "a_record": "A record"}
+
+
+class DoneScreen(WizardScreen):
+    PAGE = "done"
+    HEADING = "Done: what exists now"
+    NEXT_LABEL = "Quit"
+    BINDINGS = [Binding("ctrl+y", "copy_summary", "Copy summary", id="copy-summary")]
+
+    def compose_content(self) -> ComposeResult:
+        yield Static("", id="done-status", markup=False)
+        yield Static("Reading the endpoint...", id="summary", markup=False)
+        yield Static("", id="restrict", classes="help", markup=False)
+        yield Static("", id="record-path", classes="muted", markup=False)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        w = self.wizard
+        ok = w.verify_state == "done"
+        self.query_one("#done-status", Static).update(
+            Text("[x] Private Link is set up and verified.", style="bold green") if ok else
+            Text("[!] Set up, but the verify checks did not all pass: see step 7.", style="bold yellow"))
+        self.query_one("#restrict", Static).update(RESTRICT.format(cluster=w.config.cluster_id))
+        if w.record is not None:
+            self.query_one("#record-path", Static).update(
+                f"The setup record is in {w.store.path_for(w.record.cluster_id)} (no secrets). To remove what this "
+                "tool created: astro-privatelink destroy --config <file>.")
+        self.summary_text = ""
+        self.read_endpoint()
+
+    @work(thread=True, exclusive=True, group="done")
+    def read_endpoint(self) -> None:
+        try:
+            engine = self.wizard.make_engine()
+            pe = engine.ctx.endpoint()
+        except Exception as exc:  # noqa: BLE001
+            pe = None
+            self.app.call_from_thread(self.say, self.wizard.explain(exc), error=True)
+        self.app.call_from_thread(self._show, pe)
+
+    def _show(self, pe) -> None:  # noqa: ANN001
+        w = self.wizard
+        cfg = w.config
+        lines = [f"Astro cluster:     {cfg.cluster_id}",
+                 f"API host:          {cfg.cluster_id}.external.astronomer.run"]
+        if pe is not None:
+            lines += [f"Private endpoint:  {pe.name} ({pe.location}), connection {pe.connection_status or '?'}",
+                      f"Network interface: {pe.nic_name or '?'}",
+                      f"Private IP:        {pe.private_ip or '?'}"]
+        lines.append(f"Subscription:      {cfg.subscription_id}")
+        lines.append(f"Resource group:    {cfg.resource_group}; VNet {cfg.vnet.rsplit('/', 1)[-1]}, "
+                     f"subnet {cfg.subnet}")
+        if cfg.linked_vnets:
+            lines.append("Also linked:       " + ", ".join(v.rsplit("/", 1)[-1] for v in cfg.linked_vnets))
+        if w.record is not None:
+            lines.append("")
+            lines.append("Resource ids:")
+            for key, entry in w.record.resources.items():
+                made = "created by this tool" if entry.created_by_tool else "reused"
+                lines.append(f"  {LABELS.get(key, key.replace('_', ' '))} ({made}):")
+                lines.append(f"    {entry.id}")
+        self.summary_text = "\n".join(lines)
+        self.query_one("#summary", Static).update(w.redact(self.summary_text))
+
+    def action_copy_summary(self) -> None:
+        if self.summary_text:
+            self.app.copy_to_clipboard(self.summary_text)
+            self.notify("The summary is on the clipboard.", timeout=4)
+
+    def go_next(self) -> None:
+        self.app.exit(0, message="Private Link set up. " + self.wizard.resume_hint())

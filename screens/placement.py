@@ -1,0 +1,230 @@
+"""Screen 3: where the endpoint goes: resource group -> VNet -> subnet (live listings), names, extra VNets."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Button, Input, Static
+
+from screens.base import WizardScreen
+from screens.widgets.picker import PickerScreen, PickItem
+from wizard.validate import DEFAULT_ENDPOINT_NAME, check_name
+
+
+def _last(resource_id: str) -> str:
+    return resource_id.rstrip("/").rsplit("/", 1)[-1]
+
+
+class PlacementScreen(WizardScreen):
+    PAGE = "placement"
+    HEADING = "Where the private endpoint goes"
+    BINDINGS = [Binding("ctrl+g", "pick_rg", "Resource group", id="pick-rg"),
+                Binding("ctrl+l", "add_link", "Link a VNet", id="add-link")]
+
+    def compose_content(self) -> ComposeResult:
+        cfg = self.wizard.config
+        yield Static("Pick where your AKS cluster with the Remote Execution Agents runs.", classes="help")
+        for key, name, label in (("rg", "Resource group", "Choose..."), ("vnet", "Virtual network", "Choose..."),
+                                 ("subnet", "Subnet", "Choose...")):
+            with Horizontal(classes="field-row"):
+                yield Static(name, classes="field-name")
+                yield Static("", id=f"{key}-value", classes="field-value", markup=False)
+                yield Button(label, id=f"{key}-button", compact=True)
+        yield Static("", id="region", classes="muted", markup=False)
+        yield Static("Private endpoint name", classes="label")
+        yield Input(cfg.endpoint_name, placeholder=DEFAULT_ENDPOINT_NAME, id="endpoint-name", compact=True)
+        yield Static("", id="endpoint-name-status", classes="field-status", markup=False)
+        yield Static("Network interface name (empty: Azure's default)", classes="label")
+        yield Input(cfg.nic_name or "", placeholder=f"{cfg.endpoint_name or DEFAULT_ENDPOINT_NAME}.nic.<generated>",
+                    id="nic-name", compact=True)
+        yield Static("", id="nic-name-status", classes="field-status", markup=False)
+        yield Static("Other VNets with agents, to link to the DNS zone (optional)", classes="label")
+        yield Static("", id="links", markup=False)
+        with Horizontal(classes="step-actions"):
+            yield Button("Add a VNet (Ctrl+L)", id="add-link-button", compact=True)
+            yield Button("Remove the last", id="remove-link-button", compact=True)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.refresh_content()
+        cfg = self.wizard.config
+        target = "#rg-button" if not cfg.resource_group else "#vnet-button" if not cfg.vnet else \
+            "#subnet-button" if not cfg.subnet else "#endpoint-name"
+        self.query_one(target).focus()
+        if cfg.vnet and cfg.vnet.lower() not in self.wizard.vnet_cache:
+            self.load_vnet_details()
+
+    def refresh_content(self) -> None:
+        cfg = self.wizard.config
+        r = self.wizard.redact
+        self.query_one("#rg-value", Static).update(cfg.resource_group or Text("not chosen", style="dim"))
+        vnet = _last(cfg.vnet) if cfg.vnet else ""
+        if cfg.vnet.startswith("/"):
+            vnet += f" (in {cfg.vnet.split('/')[4]})"
+        self.query_one("#vnet-value", Static).update(vnet or Text("not chosen", style="dim"))
+        self.query_one("#subnet-value", Static).update(cfg.subnet or Text("not chosen", style="dim"))
+        self.query_one("#vnet-button", Button).disabled = not cfg.resource_group
+        self.query_one("#subnet-button", Button).disabled = not cfg.vnet
+        details = self.wizard.vnet_cache.get(self.wizard.vnet_id(cfg.vnet).lower()) if cfg.vnet else None
+        region = Text()
+        if details:
+            region.append(f"Region: {details['location']} (the endpoint goes in its VNet's region)")
+        elif cfg.vnet:
+            region.append("Region: reading the VNet...", style="dim")
+        else:
+            region.append("Region: follows the VNet you choose.", style="dim")
+        self.query_one("#region", Static).update(region)
+        self._check_names()
+        links = Text()
+        for vid in cfg.linked_vnets:
+            links.append(f"  + {_last(vid)}", style="bold")
+            links.append(f"  {r(vid.split('/')[4]) if vid.count('/') > 4 else ''}\n", style="dim")
+        if not cfg.linked_vnets:
+            links.append("  none: only the VNet above is linked", style="dim")
+        self.query_one("#links", Static).update(links)
+        self.query_one("#remove-link-button", Button).disabled = not cfg.linked_vnets
+        self.wizard.refresh_checklists()
+
+    def _check_names(self) -> None:
+        cfg = self.wizard.config
+        for field, kind, value, optional in (("endpoint-name", "private endpoint", cfg.endpoint_name, False),
+                                             ("nic-name", "network interface", cfg.nic_name or "", True)):
+            status = self.query_one(f"#{field}-status", Static)
+            if optional and not value:
+                status.update(Text("Azure names it after the endpoint.", style="dim"))
+                continue
+            check = check_name(kind, value)
+            status.update(Text("ok", style="green") if check.ok else Text("! " + check.problems[0], style="red"))
+
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        cfg = self.wizard.config
+        if event.input.id == "endpoint-name":
+            cfg.endpoint_name = event.value.strip()
+        elif event.input.id == "nic-name":
+            cfg.nic_name = event.value.strip() or None
+        self._check_names()
+        self.wizard.refresh_checklists()
+
+    def on_input_blurred(self, event: Input.Blurred) -> None:
+        self.wizard.save_answers()
+
+    # -- pickers -------------------------------------------------------------------------------------------
+    @on(Button.Pressed, "#rg-button")
+    def action_pick_rg(self) -> None:
+        cfg = self.wizard.config
+        self.app.push_screen(PickerScreen(
+            "Resource group", "resource groups", self.wizard.list_resource_groups, selected=cfg.resource_group,
+            help_text="Where the AKS cluster with your Remote Execution Agents is deployed; the private endpoint "
+                      "and (unless one exists) the DNS zone are created here."), self._rg_chosen)
+
+    def _rg_chosen(self, item: PickItem | None) -> None:
+        if item is None:
+            return
+        cfg = self.wizard.config
+        if item.key != cfg.resource_group:
+            old = self.wizard.vnet_id(cfg.vnet) if cfg.vnet and not cfg.vnet.startswith("/") else cfg.vnet
+            cfg.resource_group = item.key
+            cfg.vnet = old  # keep the chosen VNet, now by id (it lives in the old group)
+            if cfg.vnet and cfg.vnet.split("/")[4].lower() == item.key.lower():
+                cfg.vnet = _last(cfg.vnet)
+        self.wizard.save_answers()
+        self.refresh_content()
+        if not cfg.vnet:
+            self.action_pick_vnet()
+
+    @on(Button.Pressed, "#vnet-button")
+    def action_pick_vnet(self) -> None:
+        cfg = self.wizard.config
+        if not cfg.resource_group:
+            self.say("Choose the resource group first.", error=True)
+            return
+        self.app.push_screen(PickerScreen(
+            "Virtual network", "virtual networks", self.wizard.list_vnets,
+            selected=self.wizard.vnet_id(cfg.vnet) if cfg.vnet else None,
+            help_text="The VNet where your AKS cluster with Remote Execution Agents runs (all VNets in the "
+                      "subscription; type part of a name, group or region)."), self._vnet_chosen)
+
+    def _vnet_chosen(self, item: PickItem | None) -> None:
+        if item is None:
+            return
+        cfg = self.wizard.config
+        same_group = item.data.get("resource_group", "").lower() == cfg.resource_group.lower()
+        new = item.key.rsplit("/", 1)[-1] if same_group else item.key
+        if new != cfg.vnet:
+            cfg.vnet = new
+            if cfg.subnet and cfg.subnet not in item.data.get("subnets", []):
+                cfg.subnet = ""
+        self.wizard.save_answers()
+        self.refresh_content()
+        if not cfg.subnet:
+            self.action_pick_subnet()
+
+    @on(Button.Pressed, "#subnet-button")
+    def action_pick_subnet(self) -> None:
+        cfg = self.wizard.config
+        if not cfg.vnet:
+            self.say("Choose the virtual network first.", error=True)
+            return
+
+        def load(emit) -> None:  # noqa: ANN001
+            details = self.wizard.vnet_details(cfg.vnet)
+            emit([PickItem(name, name) for name in details.get("subnets", [])])
+
+        self.app.push_screen(PickerScreen(
+            "Subnet", "subnets", load, selected=cfg.subnet or None,
+            help_text="The subnet the endpoint's network interface goes in (by your own network preferences)."),
+            self._subnet_chosen)
+
+    def _subnet_chosen(self, item: PickItem | None) -> None:
+        if item is None:
+            return
+        self.wizard.config.subnet = item.key
+        self.wizard.save_answers()
+        self.refresh_content()
+        self.query_one("#endpoint-name", Input).focus()
+
+    @on(Button.Pressed, "#add-link-button")
+    def action_add_link(self) -> None:
+        if not self.wizard.config.subscription_id:
+            return
+        self.app.push_screen(PickerScreen(
+            "Another VNet to link", "virtual networks", self.wizard.list_vnets,
+            help_text="A VNet where other Remote Execution Agents run; it is linked to the same private DNS zone."),
+            self._link_chosen)
+
+    def _link_chosen(self, item: PickItem | None) -> None:
+        if item is None:
+            return
+        cfg = self.wizard.config
+        main = self.wizard.vnet_id(cfg.vnet).lower() if cfg.vnet else ""
+        if item.key.lower() == main or item.key.lower() in (v.lower() for v in cfg.linked_vnets):
+            self.notify(f"{item.label} is linked already.", timeout=4)
+            return
+        cfg.linked_vnets.append(item.key)
+        self.wizard.save_answers()
+        self.refresh_content()
+
+    @on(Button.Pressed, "#remove-link-button")
+    def _remove_link(self) -> None:
+        if self.wizard.config.linked_vnets:
+            self.wizard.config.linked_vnets.pop()
+            self.wizard.save_answers()
+            self.refresh_content()
+
+    @work(thread=True, exclusive=True, group="placement-vnet")
+    def load_vnet_details(self) -> None:
+        try:
+            self.wizard.vnet_details(self.wizard.config.vnet)
+        except Exception as exc:  # noqa: BLE001
+            message = self.wizard.explain(exc)
+            self.app.call_from_thread(self.say, message, error=True)
+            return
+        self.app.call_from_thread(self.refresh_content)
+
+    def can_leave_forward(self) -> str | None:
+        problems = self.wizard.placement_problems()
+        return problems[0] if problems else None

@@ -1,0 +1,157 @@
+"""Screen 4: the plan of every step (create, reuse, conflict) before anything is written."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Button, LoadingIndicator, Static
+
+from screens.base import WizardScreen
+from screens.widgets.checklist import GLYPH, STYLE
+from wizard.validate import ASTRO_DNS_ZONE
+
+ACTION_WORD = {"done": "exists, reused", "create": "will be created", "update": "will be updated",
+               "conflict": "CONFLICT", "blocked": "after an earlier step", "waiting": "waiting",
+               "failed": "CANNOT GO ON"}
+
+TAKEOVER = (f"Note: once the private DNS zone {ASTRO_DNS_ZONE} is linked to a VNet, every name under "
+            f"{ASTRO_DNS_ZONE} is answered from that zone inside the VNet. Names without a record there "
+            "(another Astro cluster's API host, for example) stop resolving from that VNet: add one A record per "
+            "Astro cluster your agents in these VNets reach.")
+
+
+def plan_text(plan, title: str, number: int, redact) -> Text:  # noqa: ANN001
+    state = plan.state.value
+    out = Text()
+    out.append(GLYPH.get(state, "[ ]") + " ", style=STYLE.get(state, ""))
+    out.append(f"{number}. {title}", style="bold")
+    out.append(f"  {ACTION_WORD.get(plan.action.value, plan.action.value)}\n", style=STYLE.get(state, "") or "dim")
+    out.append("    " + redact(plan.summary))
+    for d in plan.details:
+        out.append("\n      " + redact(d), style="dim")
+    for w in plan.warnings:
+        out.append("\n    note: " + redact(w), style="yellow")
+    return out
+
+
+class ReviewScreen(WizardScreen):
+    PAGE = "review"
+    HEADING = "Review: what will happen in Azure"
+    NEXT_LABEL = "Create"
+    BINDINGS = [Binding("ctrl+r", "replan", "Read Azure again", id="replan"),
+                Binding("ctrl+u", "allow_update", "Update A record", id="allow-update", show=False)]
+
+    def compose_content(self) -> ComposeResult:
+        yield Static("Read-only so far: nothing is written to Azure until you press Create.", classes="help")
+        yield LoadingIndicator(id="review-loading")
+        yield Static("Reading what exists in Azure...", id="review-status", classes="muted", markup=False)
+        yield Static("", id="plans", markup=False)
+        with Horizontal(id="review-actions", classes="step-actions"):
+            yield Button("Fix the Astro details", id="fix-astro", compact=True)
+            yield Button("Fix where it goes", id="fix-placement", compact=True)
+            yield Button("Update the A record (Ctrl+U)", id="allow-update-button", compact=True, variant="warning")
+        yield Static(TAKEOVER, classes="warning", markup=False)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.allow_update: set[str] = set(getattr(self.wizard, "allow_update", set()))
+        self.query_one("#review-actions").display = False
+        self.set_next(False)
+        self.action_replan()
+
+    def action_replan(self) -> None:
+        self.query_one("#review-loading").display = True
+        self.query_one("#review-status", Static).update("Reading what exists in Azure...")
+        self.set_next(False)
+        self.plan_steps()
+
+    @work(thread=True, exclusive=True, group="review-plan")
+    def plan_steps(self) -> None:
+        try:
+            engine = self.wizard.make_engine(allow_update=self.allow_update)
+            plans = engine.plan()
+        except Exception as exc:  # noqa: BLE001
+            self.app.call_from_thread(self._failed, self.wizard.explain(exc))
+            return
+        titles = {s.key: (s.number, s.title) for s in engine.steps}
+        self.app.call_from_thread(self._show, plans, titles)
+
+    def _failed(self, message: str) -> None:
+        self.query_one("#review-loading").display = False
+        self.query_one("#review-status", Static).update(Text("! " + message, style="bold red"))
+        self.say("Press Ctrl+R to read Azure again.", error=True)
+
+    def _show(self, plans, titles) -> None:  # noqa: ANN001
+        self.query_one("#review-loading").display = False
+        self.plans = plans
+        for p in plans:
+            self.wizard.plans[p.step] = p
+        out = Text()
+        for p in plans:
+            number, title = titles[p.step]
+            out.append_text(plan_text(p, title, number, self.wizard.redact))
+            out.append("\n\n")
+        self.query_one("#plans", Static).update(out)
+        inputs = plans[0]
+        writes = [p for p in plans if p.writes]
+        conflicts = [p for p in plans if p.action.value == "conflict"]
+        updatable = [p for p in conflicts if p.updatable]
+        self.wizard.set_step_state("inputs", "failed" if inputs.action.value == "failed" else "done", inputs.summary)
+        actions = self.query_one("#review-actions")
+        actions.display = inputs.action.value == "failed" or bool(conflicts)
+        self.query_one("#fix-astro").display = inputs.action.value == "failed"
+        self.query_one("#fix-placement").display = inputs.action.value == "failed" or bool(conflicts)
+        self.query_one("#allow-update-button").display = bool(updatable)
+        status = self.query_one("#review-status", Static)
+        if inputs.action.value == "failed":
+            status.update(Text("Step 1 found a problem: fix it, then come back here. Nothing was written.",
+                               style="bold red"))
+            self.set_next(False)
+            self.say("Fix the problem above first.", error=True)
+            return
+        if conflicts:
+            status.update(Text(f"{len(conflicts)} step(s) conflict with what exists; they are left alone. The "
+                               "other steps can still run.", style="bold red"))
+        elif writes:
+            status.update(f"{len(writes)} step(s) will create or change something; the rest exist already.")
+        else:
+            status.update("Everything exists already; Create only checks it again.")
+        self.set_next(True)
+        self.say("Press Create to write this to Azure.")
+        self.query_one("#next").focus()
+
+    @on(Button.Pressed, "#fix-astro")
+    def _fix_astro(self) -> None:
+        self.wizard.goto("astro")
+
+    @on(Button.Pressed, "#fix-placement")
+    def _fix_placement(self) -> None:
+        self.wizard.goto("placement")
+
+    @on(Button.Pressed, "#allow-update-button")
+    def action_allow_update(self) -> None:
+        from screens.dialogs import ConfirmScreen
+
+        conflict = self.wizard.plans.get("a_record")
+        if conflict is None or not conflict.updatable:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.allow_update.add("a_record")
+                self.wizard.allow_update = set(self.allow_update)
+                self.action_replan()
+
+        self.app.push_screen(ConfirmScreen(
+            "Point the A record at this endpoint?",
+            "\n".join(conflict.details) + "\n\nIf that record is left over from an earlier endpoint, updating "
+            "it makes the API host resolve to this endpoint. If another endpoint still uses it, cancel.",
+            "Update it"), answered)
+
+    def go_next(self) -> None:
+        self.wizard.reviewed = True
+        self.wizard.start_apply(set(self.allow_update))
+        self.wizard.goto("create")

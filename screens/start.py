@@ -1,0 +1,119 @@
+"""Screen 0: setups in progress (from the state directory), each with its per-step status; or a new one."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from screens.base import WizardScreen
+from screens.widgets.checklist import GLYPH, STYLE
+from wizard.app import RECORD_STATE, STEP_KEYS
+from wizard.record import SetupRecord
+
+INTRO = ("This wizard connects your Astro Remote Execution Agents (AKS in Azure) to the Astro orchestration "
+         "plane over Azure Private Link, following Astronomer's documented steps. Nothing is written to Azure "
+         "before you confirm on the Review step, and you can stop at any point and resume later.")
+
+
+def step_summary(record: SetupRecord) -> Text:
+    out = Text()
+    for n, key in enumerate(STEP_KEYS, start=1):
+        state = RECORD_STATE.get(record.last_state(key) or "todo", "todo")
+        out.append(f"{n}", style="dim")
+        out.append(GLYPH[state] + " ", style=STYLE[state])
+    return out
+
+
+def describe(record: SetupRecord) -> str:
+    states = {k: record.last_state(k) for k in STEP_KEYS}
+    if all(s == "done" for s in states.values()):
+        return "all steps done; verify or review it"
+    for key, s in states.items():
+        if s in ("failed", "conflict"):
+            return f"{key.replace('_', ' ')} needs attention"
+    if states.get("approval") == "waiting":
+        return "waiting for Astronomer's approval"
+    if not any(states.values()):
+        return "answers saved, nothing created yet"
+    return "partly created"
+
+
+def finished(record: SetupRecord) -> bool:
+    return all(record.last_state(k) == "done" for k in STEP_KEYS)
+
+
+class StartScreen(WizardScreen):
+    PAGE = "start"
+    HEADING = "Azure Private Link for Astro Remote Execution"
+    NEXT_LABEL = "Open"
+
+    def compose_content(self) -> ComposeResult:
+        yield Static(INTRO, classes="intro", markup=False)
+        if self.wizard.demo:
+            yield Static("Demo mode: a local sandbox plays Azure and Astro; nothing leaves this machine.",
+                         classes="note", markup=False)
+        yield Static("", id="start-messages", markup=False)
+        yield Static("Choose a setup to resume, or start a new one:", classes="label")
+        yield OptionList(id="setups")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#back").display = False
+        self.load_setups()
+        self.call_after_refresh(self.wizard.first_paint)
+
+    def load_setups(self) -> None:
+        records, messages = self.wizard.store.list()
+        self.records = {r.cluster_id: r for r in records}
+        options: list[Option] = []
+        unfinished = [r for r in records if not finished(r)]
+        ordered = unfinished + [r for r in records if finished(r)]
+        for r in ordered:
+            prompt = Text()
+            prompt.append(f"Resume cluster {r.cluster_id}", style="bold")
+            prompt.append(f"  ({describe(r)})\n  ")
+            prompt.append_text(step_summary(r))
+            prompt.append(f" updated {r.updated_at.replace('T', ' ')[:16]} UTC", style="dim")
+            if r.answers.resource_group:
+                prompt.append(f"\n  {r.answers.resource_group} / {r.answers.endpoint_name}", style="dim")
+            options.append(Option(prompt, id=f"record:{r.cluster_id}"))
+        draft = self.wizard.load_draft() if self.wizard.draft_path.exists() else None
+        self.draft = draft
+        if draft is not None:
+            options.append(Option(Text.assemble(("Resume the unfinished draft", "bold"),
+                                                "  (no valid API URL yet)"), id="draft"))
+        options.append(Option(Text("Start a new setup", style="bold"), id="new"))
+        ol = self.query_one("#setups", OptionList)
+        ol.set_options(options)
+        ol.highlighted = 0
+        ol.focus()
+        note = self.query_one("#start-messages", Static)
+        note.update("\n".join(messages))
+        note.display = bool(messages)
+        if len(unfinished) == 1:
+            self.say(f"One setup is unfinished: Enter resumes cluster {unfinished[0].cluster_id}.")
+        elif not records:
+            self.say("Enter starts a new setup.")
+
+    @on(OptionList.OptionSelected, "#setups")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.open(event.option.id or "new")
+
+    def action_next(self) -> None:
+        ol = self.query_one("#setups", OptionList)
+        if ol.highlighted is not None:
+            self.open(ol.get_option_at_index(ol.highlighted).id or "new")
+
+    def action_back(self) -> None:
+        pass
+
+    def open(self, choice: str) -> None:
+        if choice.startswith("record:"):
+            self.wizard.resume(self.records[choice.split(":", 1)[1]])
+        elif choice == "draft":
+            self.wizard.resume(None, self.draft)
+        else:
+            self.wizard.resume(None)

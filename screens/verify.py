@@ -1,0 +1,131 @@
+"""Screen 7: verify the connection: DNS answers the private IP, HTTPS answers 404; each failure diagnosed and
+linked to the step that fixes it."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Button, LoadingIndicator, Static
+
+from screens.base import WizardScreen
+from screens.widgets.checklist import GLYPH, STYLE
+from wizard.app import PAGE_FOR_STEP, PAGE_TITLES
+
+
+class VerifyScreen(WizardScreen):
+    PAGE = "verify"
+    HEADING = "Verify the connection"
+    BINDINGS = [Binding("ctrl+r", "rerun", "Run the checks again", id="rerun")]
+
+    def compose_content(self) -> ComposeResult:
+        yield Static("Checks from this machine: Azure's side, DNS for the API host, then HTTPS (Astro answers "
+                     "404 page not found when the path is private).", classes="help", markup=False)
+        yield LoadingIndicator(id="verify-loading")
+        yield Static("Running the checks...", id="verify-status", markup=False)
+        yield Vertical(id="checks")
+        yield Static("", id="verify-inside", classes="help", markup=False)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.set_next(self.wizard.verify_state == "done")
+        self.action_rerun()
+
+    def action_rerun(self) -> None:
+        self.query_one("#verify-loading").display = True
+        self.query_one("#verify-status", Static).update("Running the checks...")
+        self.run_checks()
+
+    @work(thread=True, exclusive=True, group="verify")
+    def run_checks(self) -> None:
+        try:
+            engine = self.wizard.make_engine()
+            try:
+                from steps.verify import run_verify
+            except ImportError:
+                plans = engine.plan()
+                self.app.call_from_thread(self._show_plans, plans)
+                return
+            settings = self.wizard.settings
+            report = run_verify(engine.ctx, nameserver=self.wizard.nameserver,
+                                ca_file=settings.ca_file if settings else None)
+        except Exception as exc:  # noqa: BLE001
+            self.app.call_from_thread(self._failed, self.wizard.explain(exc))
+            return
+        self.app.call_from_thread(self._show_report, report)
+
+    def _failed(self, message: str) -> None:
+        self.query_one("#verify-loading").display = False
+        self.query_one("#verify-status", Static).update(Text("! " + message, style="bold red"))
+        self.say("Ctrl+R runs the checks again.", error=True)
+
+    def _show_report(self, report) -> None:  # noqa: ANN001
+        self.query_one("#verify-loading").display = False
+        self.wizard.verify_report = report
+        box = self.query_one("#checks", Vertical)
+        box.remove_children()
+        r = self.wizard.redact
+        widgets = []
+        self.fix_targets: dict[str, str] = {}
+        for n, check in enumerate(report.checks):
+            state = "blocked" if check.skipped else ("done" if check.ok else "failed")
+            line = Text()
+            line.append(GLYPH[state] + " ", style=STYLE[state])
+            line.append(check.title, style="bold")
+            line.append("\n    " + r(check.detail))
+            if check.diagnosis and not check.ok:
+                line.append("\n    " + r(check.diagnosis), style="red" if not check.skipped else "dim")
+            widgets.append(Static(line, classes="step-row"))
+            page = PAGE_FOR_STEP.get(check.fix_step or "")
+            if page and not check.ok and not check.skipped:
+                self.fix_targets[f"fix-{n}"] = page
+                widgets.append(Button(f"Fix: go to {PAGE_TITLES[page]}", id=f"fix-{n}", compact=True,
+                                      classes="fix-button"))
+        box.mount(*widgets)
+        ok = report.ok
+        self.wizard.verify_state = "done" if ok else "failed"
+        status = self.query_one("#verify-status", Static)
+        if ok:
+            status.update(Text("[x] Verified: the API host resolves to the private endpoint and Astro answers "
+                               "through it.", style="bold green"))
+            self.set_next(True)
+            self.query_one("#next").focus()
+            self.say("")
+        else:
+            status.update(Text(f"[!] {len(report.failed)} check(s) failed: read the cause under each; the button "
+                               "under it opens the step that fixes it. Ctrl+R runs them again.", style="bold red"))
+            self.set_next(True)
+            self.say("You can still go on; the summary says what is missing.")
+        inside = ""
+        if getattr(report, "outside_vnet", False) and getattr(report, "inside_commands", None):
+            inside = ("These checks ran outside your agents' VNet. From a pod or host inside it, run:\n  "
+                      + "\n  ".join(report.inside_commands))
+        self.query_one("#verify-inside", Static).update(r(inside))
+        self.wizard.refresh_checklists()
+
+    def _show_plans(self, plans) -> None:  # noqa: ANN001
+        """Until the verify checks exist: the Azure-side status of every step."""
+        self.query_one("#verify-loading").display = False
+        box = self.query_one("#checks", Vertical)
+        box.remove_children()
+        widgets = []
+        for p in plans:
+            state = p.state.value
+            line = Text(GLYPH.get(state, "[ ]") + " ", style=STYLE.get(state, ""))
+            line.append(p.step.replace("_", " "), style="bold")
+            line.append("\n    " + self.wizard.redact(p.summary))
+            widgets.append(Static(line, classes="step-row"))
+        box.mount(*widgets)
+        ok = all(p.state.value == "done" for p in plans)
+        self.wizard.verify_state = "done" if ok else "failed"
+        self.query_one("#verify-status", Static).update("Azure-side status (network checks are not available "
+                                                         "in this build).")
+        self.set_next(True)
+
+    @on(Button.Pressed, ".fix-button")
+    def _fix(self, event: Button.Pressed) -> None:
+        page = self.fix_targets.get(event.button.id or "")
+        if page:
+            self.wizard.goto(page)

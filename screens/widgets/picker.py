@@ -1,0 +1,260 @@
+"""Type-ahead picking over a live Azure listing.
+
+The listing is loaded in a thread (by whoever owns the picker) and handed over in batches; each keystroke
+filters the items in memory and shows a bounded window of matches (at most `WINDOW` options, then
+"N more: keep typing"), so typing stays fast over thousands of VNets. Never refills the whole listing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+WINDOW = 200
+
+
+@dataclass
+class PickItem:
+    key: str
+    label: str
+    detail: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    search: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.search:
+            self.search = f"{self.label} {self.detail}".lower()
+
+
+def matches(items: list[PickItem], query: str) -> Iterator[int]:
+    """Indexes of the items whose text holds every word of the query (case-insensitive)."""
+    words = query.lower().split()
+    if not words:
+        yield from range(len(items))
+        return
+    for i, item in enumerate(items):
+        s = item.search
+        if all(w in s for w in words):
+            yield i
+
+
+class Picker(Vertical):
+    """A filter box over an option list. Post `Picker.Picked` when the user chooses."""
+
+    DEFAULT_CSS = """
+    Picker { height: auto; }
+    Picker > OptionList { height: auto; max-height: 12; }
+    Picker > .picker-status { color: $text-muted; height: auto; }
+    """
+    BINDINGS = [
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("pagedown", "move(8)", show=False),
+        Binding("pageup", "move(-8)", show=False),
+    ]
+
+    class Picked(Message):
+        def __init__(self, picker: "Picker", item: PickItem) -> None:
+            super().__init__()
+            self.picker = picker
+            self.item = item
+
+        @property
+        def control(self) -> "Picker":
+            return self.picker
+
+    def __init__(self, what: str, *, redact: Callable[[str], str] = lambda s: s, selected: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.what = what
+        self.redact = redact
+        self.items: list[PickItem] = []
+        self.selected = selected
+        self.loading_items = True
+        self.error: str | None = None
+        self._shown: list[int] = []
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder=f"Type to filter {self.what}", classes="picker-filter")
+        yield OptionList(classes="picker-options")
+        yield Static("", classes="picker-status")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).loading = self.loading_items
+        self._render_status()
+
+    # -- feeding ----------------------------------------------------------------------------------------
+    def add_items(self, batch: Iterable[PickItem], *, done: bool = False) -> None:
+        """Append a batch from the listing (call on the UI thread); re-filters only when the window is short."""
+        self.items.extend(batch)
+        if done:
+            self.loading_items = False
+        if self.is_mounted:
+            self.query_one(OptionList).loading = False if self.items or done else self.loading_items
+            if len(self._shown) < WINDOW or done:
+                self.refilter()
+            else:
+                self._render_status()
+
+    def set_items(self, items: list[PickItem]) -> None:
+        self.items = []
+        self._shown = []
+        self.add_items(items, done=True)
+
+    def set_error(self, message: str) -> None:
+        self.error = message
+        self.loading_items = False
+        if self.is_mounted:
+            self.query_one(OptionList).loading = False
+            self._render_status()
+
+    # -- filtering --------------------------------------------------------------------------------------
+    @property
+    def query_text(self) -> str:
+        return self.query_one(Input).value if self.is_mounted else ""
+
+    def refilter(self) -> None:
+        shown: list[int] = []
+        total = 0
+        for i in matches(self.items, self.query_text):
+            total += 1
+            if len(shown) < WINDOW:
+                shown.append(i)
+        self._shown, self._total = shown, total
+        options = []
+        for i in shown:
+            item = self.items[i]
+            prompt = Text(self.redact(item.label), style="bold" if item.key == self.selected else "")
+            if item.detail:
+                prompt.append("  " + self.redact(item.detail), style="dim")
+            if item.key == self.selected:
+                prompt.append("  (chosen)", style="green")
+            options.append(Option(prompt, id=str(i)))
+        ol = self.query_one(OptionList)
+        ol.set_options(options)
+        if options:
+            chosen = next((n for n, i in enumerate(shown) if self.items[i].key == self.selected), 0)
+            ol.highlighted = chosen
+        self._render_status()
+
+    def _render_status(self) -> None:
+        status = self.query_one(".picker-status", Static)
+        total = getattr(self, "_total", 0)
+        if self.error:
+            status.update(Text(self.error, style="bold red"))
+            return
+        parts = []
+        if self.loading_items:
+            parts.append(f"Loading {self.what}... {len(self.items):,} so far.")
+        if not self.loading_items and not self.items:
+            parts.append(f"No {self.what} found.")
+        elif self.items and total == 0:
+            parts.append(f"Nothing matches '{self.query_text}'; delete some letters.")
+        elif total > len(self._shown):
+            parts.append(f"{total - len(self._shown):,} more: keep typing to narrow.")
+        elif not self.loading_items and self.items:
+            parts.append(f"{total:,} of {len(self.items):,} shown. Enter picks the highlighted one.")
+        status.update(" ".join(parts))
+
+    @on(Input.Changed, ".picker-filter")
+    def _changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.refilter()
+
+    @on(Input.Submitted, ".picker-filter")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        ol = self.query_one(OptionList)
+        if ol.highlighted is not None and ol.option_count:
+            self._pick(ol.get_option_at_index(ol.highlighted).id)
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self._pick(event.option.id)
+
+    def _pick(self, option_id: str | None) -> None:
+        if option_id is None:
+            return
+        item = self.items[int(option_id)]
+        self.selected = item.key
+        self.post_message(self.Picked(self, item))
+
+    def action_move(self, delta: int) -> None:
+        ol = self.query_one(OptionList)
+        if not ol.option_count:
+            return
+        current = ol.highlighted if ol.highlighted is not None else -1
+        ol.highlighted = max(0, min(ol.option_count - 1, current + delta))
+
+    def focus_filter(self) -> None:
+        self.query_one(Input).focus()
+
+
+Loader = Callable[[Callable[[list[PickItem]], None]], None]
+
+
+class PickerScreen(ModalScreen[PickItem | None]):
+    """A full-height modal picker; `loader(emit)` runs in a thread and calls `emit(batch)` as pages arrive."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="picker-cancel")]
+
+    def __init__(self, title: str, what: str, loader: Loader | None = None, *, items: list[PickItem] | None = None,
+                 help_text: str = "", selected: str | None = None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.what = what
+        self.loader = loader
+        self.initial = items
+        self.help_text = help_text
+        self.selected = selected
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="picker-dialog", classes="dialog"):
+            yield Static(self.title_text, classes="dialog-title", markup=False)
+            if self.help_text:
+                yield Static(self.help_text, classes="help", markup=False)
+            yield Picker(self.what, redact=getattr(self.app, "redact", lambda s: s), selected=self.selected)
+            yield Button("Cancel (Esc)", id="picker-cancel-button", compact=True)
+
+    def on_mount(self) -> None:
+        picker = self.query_one(Picker)
+        picker.focus_filter()
+        if self.initial is not None:
+            picker.set_items(self.initial)
+        elif self.loader is not None:
+            self._load()
+
+    @work(thread=True, exclusive=True, group="picker-load")
+    def _load(self) -> None:
+        picker = self.query_one(Picker)
+
+        def emit(batch: list[PickItem]) -> None:
+            self.app.call_from_thread(picker.add_items, batch)
+
+        try:
+            assert self.loader is not None
+            self.loader(emit)
+        except Exception as exc:  # noqa: BLE001 - shown as one sentence in the picker
+            message = self.app.explain(exc)  # type: ignore[attr-defined]
+            self.app.call_from_thread(picker.set_error, message)
+            return
+        self.app.call_from_thread(picker.add_items, [], done=True)
+
+    @on(Picker.Picked)
+    def _picked(self, event: Picker.Picked) -> None:
+        self.dismiss(event.item)
+
+    @on(Button.Pressed, "#picker-cancel-button")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
