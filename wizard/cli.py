@@ -31,7 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
                "ASTRO_PL_POLLING_INTERVAL. Run `astro-privatelink sandbox` for a local Azure to try it on.")
     parser.add_argument("--arm-endpoint", help="ARM base URL (default: the public cloud, or ASTRO_PL_ARM_ENDPOINT)")
     parser.add_argument("--ca-file", help="PEM bundle to trust for ARM and HTTPS checks (or ASTRO_PL_CA_FILE)")
+    parser.add_argument("--redact", action="store_true",
+                        help="wizard: mask subscription and tenant ids on screen (last 4 kept), for screen shares")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser("demo", help="the wizard against a built-in local sandbox (no Azure account needed)")
+    p.add_argument("--world", choices=["demo", "large"], default="demo", help="seed world (default: demo)")
+    p.add_argument("--approve-after", type=float, default=20.0, metavar="SECONDS",
+                   help="approve the endpoint connection after this many seconds (default 20)")
 
     def with_config(p: argparse.ArgumentParser) -> None:
         p.add_argument("--config", "-c", required=True, metavar="FILE", help="the setup's TOML config file")
@@ -73,9 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
+    if args.command is None or args.command == "demo":
+        from wizard.app import run_tui  # the Textual wizard: real Azure, or the demo sandbox
+
+        return run_tui(args)
     if args.command == "sandbox":
         from wizard.sandbox.server import run_foreground
 
