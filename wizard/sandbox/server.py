@@ -18,10 +18,7 @@ import signal
 import sys
 import tempfile
 import threading
-import time
-import uuid
-from dataclasses import replace
-from typing import IO, Any
+from typing import IO
 
 from wizard.sandbox import seeds
 from wizard.sandbox.arm import (ArmError, ArmService, Knobs, LoggedRequest, Request, Response, make_token,
