@@ -414,3 +414,24 @@ def test_bad_api_url_is_reported_not_raised(good: Setup) -> None:
     ctx = SetupContext(replace(good.config, api_url="https://example.com"), ClientFactory(good.settings))
     report = run_verify(ctx, nameserver=good.sb.dns_address, timeout=SHORT)
     assert not report.ok and report.checks[0].name == "inputs" and "external.astronomer.run" in report.checks[0].diagnosis
+
+
+def test_links_check_names_each_vnet() -> None:
+    from steps.context import LinkInfo, ZoneInfo
+    from steps.verify import check_links
+
+    a = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet-a"
+    b = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet-b"
+    c = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet-c"
+    zone = ZoneInfo("/z1", "external.astronomer.run", "rg-dns", "Succeeded", 1,
+                    [LinkInfo("/z1/l1", "l1", a, False, "Succeeded", "Completed"),
+                     LinkInfo("/z1/l2", "l2", b, False, "Succeeded", "InProgress")])
+    other = ZoneInfo("/z2", "external.astronomer.run", "rg-other", "Succeeded", 0,
+                     [LinkInfo("/z2/l3", "l3", c, False, "Succeeded", None)])
+    assert check_links(zone, [zone, other], [a]).ok
+    result = check_links(zone, [zone, other], [a, b, c])
+    assert not result.ok and result.fix_step == "vnet_links"
+    assert "'l2' to vnet-b is Succeeded / InProgress" in result.diagnosis
+    assert "vnet-c is linked to another" in result.diagnosis and "rg-other" in result.diagnosis
+    missing = check_links(None, [], [a])
+    assert not missing.ok and missing.fix_step == "dns_zone"
