@@ -24,9 +24,9 @@ def clock_text(seconds: float) -> str:
 class ApprovalScreen(WizardScreen):
     PAGE = "approval"
     HEADING = "Astronomer approves the connection"
-    BINDINGS = [Binding("ctrl+y", "copy", "Copy text", id="copy-support"),
-                Binding("ctrl+r", "check_now", "Check now", id="check-now"),
-                Binding("ctrl+l", "leave", "Leave, resume later", id="leave"),
+    BINDINGS = [Binding("ctrl+y", "copy", "Copy", id="copy-support"),
+                Binding("ctrl+r", "check_now", "Check", id="check-now"),
+                Binding("ctrl+l", "leave", "Leave", id="leave"),
                 Binding("ctrl+a", "approve", "Approve (demo)", id="demo-approve")]
 
     def compose_content(self) -> ComposeResult:
@@ -35,10 +35,10 @@ class ApprovalScreen(WizardScreen):
                      classes="label", markup=False)
         yield Static("", id="support-text", markup=False)
         with Horizontal(classes="step-actions"):
-            yield Button("Copy (Ctrl+Y)", id="copy-button", compact=True, variant="primary")
-            yield Button("Leave now, resume later (Ctrl+L)", id="leave-button", compact=True)
+            yield Button("Copy", id="copy-button", compact=True, variant="primary")
+            yield Button("Leave now, resume later", id="leave-button", compact=True)
             if self.wizard.demo:
-                yield Button("Approve now (demo, Ctrl+A)", id="approve-button", compact=True, variant="warning")
+                yield Button("Approve now (demo)", id="approve-button", compact=True, variant="warning")
         yield Static("The DNS steps do not wait for approval; they are done already. You can leave now: run "
                      "astro-privatelink again later and pick this setup; the wizard reads the state from Azure.",
                      classes="help", markup=False)

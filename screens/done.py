@@ -62,17 +62,17 @@ class DoneScreen(WizardScreen):
     def _show(self, pe) -> None:  # noqa: ANN001
         w = self.wizard
         cfg = w.config
-        lines = [f"Astro cluster:     {cfg.cluster_id}",
-                 f"API host:          {cfg.cluster_id}.external.astronomer.run"]
+        lines = [f"Astro cluster: {cfg.cluster_id}",
+                 f"API host: {cfg.cluster_id}.external.astronomer.run"]
         if pe is not None:
-            lines += [f"Private endpoint:  {pe.name} ({pe.location}), connection {pe.connection_status or '?'}",
+            lines += [f"Private endpoint: {pe.name} ({pe.location}), connection {pe.connection_status or '?'}",
                       f"Network interface: {pe.nic_name or '?'}",
-                      f"Private IP:        {pe.private_ip or '?'}"]
-        lines.append(f"Subscription:      {cfg.subscription_id}")
-        lines.append(f"Resource group:    {cfg.resource_group}; VNet {cfg.vnet.rsplit('/', 1)[-1]}, "
+                      f"Private IP: {pe.private_ip or '?'}"]
+        lines.append(f"Subscription: {cfg.subscription_id}")
+        lines.append(f"Resource group: {cfg.resource_group}; VNet {cfg.vnet.rsplit('/', 1)[-1]}, "
                      f"subnet {cfg.subnet}")
         if cfg.linked_vnets:
-            lines.append("Also linked:       " + ", ".join(v.rsplit("/", 1)[-1] for v in cfg.linked_vnets))
+            lines.append("Also linked: " + ", ".join(v.rsplit("/", 1)[-1] for v in cfg.linked_vnets))
         if w.record is not None:
             lines.append("")
             lines.append("Resource ids:")

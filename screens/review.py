@@ -28,7 +28,9 @@ def plan_text(plan, title: str, number: int, redact) -> Text:  # noqa: ANN001
     out = Text()
     out.append(GLYPH.get(state, "[ ]") + " ", style=STYLE.get(state, ""))
     out.append(f"{number}. {title}", style="bold")
-    out.append(f"  {ACTION_WORD.get(plan.action.value, plan.action.value)}\n", style=STYLE.get(state, "") or "dim")
+    word = "passed" if plan.step == "inputs" and plan.action.value == "done" else \
+        ACTION_WORD.get(plan.action.value, plan.action.value)
+    out.append(f"  {word}\n", style=STYLE.get(state, "") or "dim")
     out.append("    " + redact(plan.summary))
     for d in plan.details:
         out.append("\n      " + redact(d), style="dim")
@@ -120,7 +122,7 @@ class ReviewScreen(WizardScreen):
         else:
             status.update("Everything exists already; Create only checks it again.")
         self.set_next(True)
-        self.say("Press Create to write this to Azure.")
+        self.say("Create writes this to Azure.")
         self.query_one("#next").focus()
 
     @on(Button.Pressed, "#fix-astro")

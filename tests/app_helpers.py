@@ -74,3 +74,21 @@ async def through_to_review(pilot: Any) -> None:
     await pilot.press("ctrl+n")
     await wait_for(pilot, lambda: screen_name(app) == "ReviewScreen")
     await wait_for(pilot, lambda: getattr(app.screen, "plans", None) is not None, what="plans")
+
+
+def demo_answers(app: WizardApp, sandbox: Any) -> None:
+    from wizard.config import SetupConfig
+
+    app.config = SetupConfig(alias=sandbox.demo_alias, api_url=sandbox.demo_api_url,
+                             subscription_id=sandbox.subscription_id, resource_group=RG, vnet=VNET, subnet=SUBNET)
+
+
+async def start_at(pilot: Any, page: str, sandbox: Any) -> None:
+    """Skip the answer screens: fill in the demo answers and open `page`."""
+    app = pilot.app
+    await wait_for(pilot, lambda: screen_name(app) == "StartScreen")
+    demo_answers(app, sandbox)
+    if page in ("create", "approval", "verify", "done"):
+        app.reviewed = True
+    app.goto(page)
+    await pilot.pause()

@@ -511,10 +511,13 @@ class WizardApp(App[int]):
     def on_engine_event(self, message: EngineEvent) -> None:
         ev = message.event
         if ev.kind == "start":
-            self.step_states[ev.step] = "running"
+            self.step_states[ev.step] = "waiting" if ev.step == "approval" else "running"
         elif ev.kind == "progress":
             self.step_messages[ev.step] = ev.message
-        elif ev.kind in ("outcome", "plan") and ev.state:
+        elif ev.kind == "plan" and ev.state:
+            self.step_states[ev.step] = "todo" if ev.state == "blocked" else ev.state
+            self.step_messages[ev.step] = ev.message
+        elif ev.kind == "outcome" and ev.state:
             self.step_states[ev.step] = ev.state
             self.step_messages[ev.step] = ev.message
         handler = getattr(self.screen, "engine_event", None)

@@ -85,7 +85,7 @@ class Picker(Vertical):
         self._shown: list[int] = []
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=f"Type to filter {self.what}", classes="picker-filter")
+        yield Input(placeholder=f"Type to filter {self.what}", classes="picker-filter", compact=True)
         yield OptionList(classes="picker-options")
         yield Static("", classes="picker-status")
 
