@@ -71,11 +71,24 @@ class CheckInputs(Step):
         return obs
 
     @staticmethod
-    def _visible(ctx: SetupContext, region: str) -> bool:
-        poller = ctx.network().private_link_services.begin_check_private_link_service_visibility(
-            region, {"privateLinkServiceAlias": ctx.config.alias.strip()})
-        result = poller.result()
-        return bool(result.visible)
+    def _visible(ctx: SetupContext, region: str, attempts: int = 5) -> bool:
+        """Ask Azure whether the alias is visible. A POST is not retried by the SDK on 429 without a
+        Retry-After header, so throttling is retried here, honouring whatever delay Azure asks for."""
+        from azure.core.exceptions import HttpResponseError
+
+        for attempt in range(attempts):
+            try:
+                poller = ctx.network().private_link_services.begin_check_private_link_service_visibility(
+                    region, {"privateLinkServiceAlias": ctx.config.alias.strip()})
+                return bool(poller.result().visible)
+            except HttpResponseError as exc:
+                if exc.status_code != 429 or attempt == attempts - 1:
+                    raise
+                headers = exc.response.headers if exc.response is not None else {}
+                delay = _retry_after(headers)
+                if ctx.cancel.wait(delay):
+                    raise
+        raise AssertionError("unreachable")
 
     def plan(self, ctx: SetupContext, observation: InputsObservation) -> Plan:
         if observation.problems:
@@ -90,3 +103,16 @@ class CheckInputs(Step):
     def apply(self, ctx: SetupContext, plan: Plan, progress: Progress) -> Outcome:
         state = State.DONE if plan.action is Action.DONE else State.FAILED
         return Outcome(self.key, state, plan.summary, details=plan.details, warnings=plan.warnings)
+
+
+def _retry_after(headers: object) -> float:
+    """Seconds to wait from Retry-After / retry-after-ms / x-ms-retry-after-ms; 1 s when none is given."""
+    get = getattr(headers, "get", lambda key: None)
+    for key, scale in (("Retry-After", 1.0), ("retry-after-ms", 0.001), ("x-ms-retry-after-ms", 0.001)):
+        value = get(key)
+        if value:
+            try:
+                return max(0.0, float(value) * scale)
+            except ValueError:
+                continue
+    return 1.0

@@ -119,3 +119,20 @@ def test_ctrl_c_mid_apply_then_resume(sandbox, sdk, tmp_path):
                           env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     _assert_converged(sdk)
+
+
+def test_throttled_visibility_check_is_retried(sandbox, tmp_path):
+    """The SDK does not retry a POST answered 429 without Retry-After; the inputs step does."""
+    _fast(sandbox)
+    engine = make_engine(sandbox, tmp_path)
+    engine.ctx.network()  # build the client (and import the SDK) before the clock starts
+    sandbox.knobs.throttle_rate = 1.0
+    sandbox.knobs.throttle_retry_after_ms = 100
+    import threading
+
+    threading.Timer(0.15, lambda: setattr(sandbox.knobs, "throttle_rate", 0.0)).start()
+    from steps.inputs import CheckInputs
+
+    assert CheckInputs._visible(engine.ctx, "eastus2") is True
+    posts = [r.status for r in sandbox.requests if r.method == "POST"]
+    assert posts[0] == 429 and posts[-1] == 200, [(r.method, r.status, r.path[-40:]) for r in sandbox.requests]

@@ -90,6 +90,9 @@ class ClientFactory:
         self._credential = credential
         self._per_call_policies = per_call_policies or []
         self._lock = threading.Lock()
+        # Builds (and so first imports of SDK modules) happen one at a time: concurrent first imports of the
+        # azure packages from several threads can fail with "cannot import name ..." half-way through.
+        self._build_lock = threading.Lock()
         self._cache: dict[tuple[str, str], Any] = {}
 
     # -- credential -----------------------------------------------------------------------------------
@@ -144,9 +147,13 @@ class ClientFactory:
         with self._lock:
             client = self._cache.get(key)
         if client is None:
-            client = build()
-            with self._lock:
-                client = self._cache.setdefault(key, client)
+            with self._build_lock:
+                with self._lock:
+                    client = self._cache.get(key)
+                if client is None:
+                    client = build()
+                    with self._lock:
+                        self._cache[key] = client
         return client
 
     def network(self, subscription_id: str) -> "NetworkManagementClient":
