@@ -317,15 +317,15 @@ def test_record_removed(good: Setup) -> None:
     assert report.check(HTTPS).skipped
 
 
-def test_nsg_denies_outbound_443(good: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nsg_denies_outbound_443(good: Setup) -> None:
     net = good.ctx.network()
     port = str(good.sb.astro_port)  # the sandbox's Astro listens on its own port; the rule denies 443 and that one
     rule = {"properties": {"priority": 200, "direction": "Outbound", "access": "Deny", "protocol": "Tcp",
                            "sourceAddressPrefix": "*", "sourcePortRange": "*", "destinationAddressPrefix": "127.20.16.0/24",
                            "destinationPortRanges": ["443", port], "description": "block the endpoint"}}
     net.security_rules.begin_create_or_update("rg-aks-prod", "nsg-aks-nodes", "deny-astro-443", rule).result()
-    # The sandbox does not enforce NSGs itself: make its Astro endpoint say nothing, as a dropped SYN would look.
-    monkeypatch.setattr(good.sb._astro, "reachable", lambda ip: False)
+    # The sandbox does not evaluate NSG rules itself: its blackhole knob drops the traffic the rule would drop.
+    good.sb.knobs.astro_blackhole = True
     try:
         report, took = good.verify(timeout=SHORT)
         d = diag(report, HTTPS)
@@ -338,10 +338,8 @@ def test_nsg_denies_outbound_443(good: Setup, monkeypatch: pytest.MonkeyPatch) -
         d = diag(report, HTTPS)
         assert "no NSG rule" in d and "firewall" in d
     finally:
-        try:
-            net.security_rules.begin_delete("rg-aks-prod", "nsg-aks-nodes", "deny-astro-443").result()
-        except Exception:  # noqa: BLE001 - already deleted
-            pass
+        good.sb.knobs.astro_blackhole = False
+        net.security_rules.begin_delete("rg-aks-prod", "nsg-aks-nodes", "deny-astro-443").result()  # 204 if gone
 
 
 def test_astro_not_listening(good: Setup) -> None:

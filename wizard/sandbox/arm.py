@@ -64,6 +64,10 @@ class Knobs:
     seed: int = 0
     astro_listening: bool = True
     astro_wrong_certificate: bool = False
+    # Traffic to every endpoint IP is silently dropped on the way (as an NSG or firewall rule would): clients
+    # connect and hear nothing. The sandbox does not evaluate NSG rules itself; tests that add a denying rule
+    # set this too, and the product must find the rule through ARM.
+    astro_blackhole: bool = False
     dns_vnet_id: str | None = None
 
     def to_json(self) -> dict:

@@ -177,10 +177,7 @@ class AstroServer:
         return sock
 
     def _knobs(self) -> object:
-        try:
-            return self.knobs_getter()
-        except Exception:
-            return object()
+        return self.knobs_getter()
 
     def _sync_listener(self, listener: _Listener) -> None:
         """Listen or not, following the `astro_listening` knob; the address stays bound (reserved) either way."""
@@ -260,7 +257,7 @@ class AstroServer:
                 # Accepted in the instant before the listener closed: reset, as a closed port would.
                 conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
                 return
-            if not self.reachable(local_ip):
+            if getattr(knobs, "astro_blackhole", False) or not self.reachable(local_ip):
                 self._hold(conn)
                 return
             ctx = self._wrong_ctx if _wrong_certificate(knobs) else self._good_ctx
