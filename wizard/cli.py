@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ca-file", help="PEM bundle to trust for ARM and HTTPS checks (or ASTRO_PL_CA_FILE)")
     parser.add_argument("--redact", action="store_true",
                         help="wizard: mask subscription and tenant ids on screen (last 4 kept), for screen shares")
+    parser.add_argument("--plain", action="store_true",
+                        help="wizard: ask the questions line by line instead of full screen (screen readers, "
+                             "narrow or recorded terminals)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("demo", help="the wizard against a built-in local sandbox (no Azure account needed)")
     p.add_argument("--world", choices=["demo", "large"], default="demo", help="seed world (default: demo)")
@@ -69,6 +72,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="give up on each network check after this many seconds (default: 3)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
+    p = sub.add_parser("export", help="write the az script, Terraform or Bicep that does the remaining steps, "
+                                      "for an Azure admin to run")
+    with_config(p)
+    p.add_argument("--format", "-f", choices=["az", "terraform", "bicep"], default="az",
+                   help="az (a bash script), terraform or bicep (default: az)")
+    p.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
+
+    p = sub.add_parser("report", help="print a summary to paste into a support ticket (steps, ids, last errors)")
+    with_config(p)
+    p.add_argument("--redact", action="store_true", dest="report_redact",
+                   help="mask subscription ids (last 4 characters kept)")
+
     p = sub.add_parser("sandbox", help="run the local sandbox Azure in the foreground (Ctrl+C stops it)")
     p.add_argument("--world", choices=["demo", "large"], default="demo", help="seed world (default: demo)")
     p.add_argument("--approve-after", type=float, metavar="SECONDS",
@@ -80,6 +95,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None or args.command == "demo":
+        from wizard.plain import should_use_plain
+
+        plain, why = should_use_plain(args)
+        if plain:
+            from wizard.plain import run_plain  # the same wizard, one question per line
+
+            if why:
+                _err(why)
+            return run_plain(args)
         from wizard.app import run_tui  # the Textual wizard: real Azure, or the demo sandbox
 
         return run_tui(args)
@@ -102,10 +126,14 @@ def _make_engine(args: argparse.Namespace, on_event: Any = None, allow_update: s
     from wizard.record import RecordStore
     from wizard.settings import AzureSettings, state_dir
 
+    from wizard.transcript import Transcript, log_path_for
+
     config = load_config(args.config)
     settings = AzureSettings.from_env(arm_endpoint=args.arm_endpoint, ca_file=args.ca_file)
-    engine = Engine(config, ClientFactory(settings), RecordStore(state_dir()), on_event=on_event,
-                    allow_update=allow_update)
+    store = RecordStore(state_dir())
+    transcript = Transcript(log_path_for(store, config.cluster_id) if config.cluster_id else None)
+    engine = Engine(config, ClientFactory(settings, per_call_policies=[transcript.policy()]), store,
+                    on_event=on_event, allow_update=allow_update)
     if engine.record_message:
         _err(engine.record_message)
     return engine
@@ -126,6 +154,14 @@ def _run_setup_command(args: argparse.Namespace) -> int:
             return cmd_destroy(args)
         if args.command == "verify":
             return cmd_verify(args)
+        if args.command == "export":
+            from wizard.export import cmd_export
+
+            return cmd_export(args)
+        if args.command == "report":
+            from wizard.report import cmd_report
+
+            return cmd_report(args)
     except (ConfigError, SettingsError) as exc:
         _err(str(exc))
         return 2

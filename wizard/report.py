@@ -1,0 +1,190 @@
+"""`astro-privatelink report`: a summary a customer can paste into a support ticket.
+
+It holds the answers, the state of every step as Azure shows it now, the ids of the resources the setup
+uses, and the latest problems: step failures from the setup record and failed Azure requests from the
+request log (with the request and correlation ids Azure support asks for). With `redact`, subscription ids
+are masked everywhere (last 4 characters kept). Never a token: none is stored anywhere it could read.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from steps.base import Plan
+    from wizard.engine import Engine
+
+LAST_ERRORS = 5
+_SUB_IN_PATH = re.compile(r"(/subscriptions/)([^/\s'\"]+)", re.I)
+_PROBLEM_STATES = ("failed", "conflict")
+
+
+def mask(value: str) -> str:
+    """A subscription id with all but its last four characters hidden."""
+    return "****" + value[-4:] if len(value) > 4 else "****"
+
+
+@dataclass
+class Redactor:
+    """Masks subscription ids in text: any `/subscriptions/<id>` and each known id wherever it appears."""
+
+    on: bool
+    known: set[str] = field(default_factory=set)
+
+    def __call__(self, text: str | None) -> str:
+        if text is None:
+            return ""
+        if not self.on:
+            return text
+        out = _SUB_IN_PATH.sub(lambda m: m.group(1) + mask(m.group(2)), text)
+        for sub in sorted(self.known, key=len, reverse=True):
+            if sub and len(sub) > 4:
+                out = re.sub(re.escape(sub), mask(sub), out, flags=re.I)
+        return out
+
+
+def render_report(engine: "Engine", plans: "list[Plan] | None" = None, *, redact: bool = False,
+                  config_path: str | Path | None = None, transcript_path: str | Path | None = None,
+                  plan_error: str | None = None, now: datetime | None = None) -> str:
+    """The report as text. `plans` defaults to `engine.plan()` (Azure is read); when that is impossible,
+    pass `plan_error` (one sentence) and the report says so and still shows the record and the log."""
+    from wizard import __version__
+    from wizard.transcript import failed_entries, read_entries
+
+    cfg = engine.config
+    r = Redactor(redact, {cfg.subscription_id.strip()} if cfg.subscription_id.strip() else set())
+    out = io.StringIO()
+
+    def line(text: str = "") -> None:
+        out.write(r(text) + "\n")
+
+    cid = cfg.cluster_id or "(unknown: the API URL is not valid)"
+    stamp = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M:%S UTC")
+    line(f"astro-privatelink report: Astro cluster {cid}")
+    line(f"Generated {stamp} by astro-privatelink {__version__}" +
+         ("; subscription ids are masked (last 4 characters kept)." if redact else "."))
+    if config_path:
+        line(f"Config file: {config_path}")
+    line()
+
+    line("Answers")
+    for label, value in _answers(cfg):
+        line(f"  {label:<16}{value}")
+    line()
+
+    if plans is None and plan_error is None:
+        try:
+            plans = engine.plan()
+        except Exception as exc:  # noqa: BLE001 - the report must still come out when Azure cannot be read
+            plan_error = _sentence(exc, cfg)
+    line("Steps (as Azure shows them now)")
+    if plans is None:
+        line(f"  Azure could not be read: {plan_error}")
+        line("  The setup record below shows the last known state.")
+    else:
+        from wizard.cli import _print_plans
+
+        buf = io.StringIO()
+        _print_plans(plans, buf, title="")
+        for text in buf.getvalue().splitlines():
+            if text.strip():
+                line(text)
+    line()
+
+    record = engine.record
+    line("Resources")
+    if record is None or not record.resources:
+        line("  none recorded yet")
+    else:
+        for key, entry in record.resources.items():
+            who = "created by this tool" if entry.created_by_tool else "reused (not created by this tool)"
+            line(f"  {key}: {entry.id}")
+            line(f"      {who}")
+    line()
+
+    line("Last problems the steps reported (setup record)")
+    problems = _record_problems(record)
+    if not problems:
+        line("  none")
+    for at, step, state, detail in problems:
+        line(f"  {at}  {step.replace('_', ' ')}: {state.upper()}: {detail}")
+    line()
+
+    log_path = Path(transcript_path) if transcript_path else None
+    entries = read_entries(log_path) if log_path else []
+    failed = failed_entries(entries)[-LAST_ERRORS:]
+    line("Last failed Azure requests (request log)")
+    if not entries:
+        line("  the request log is empty or missing" + (f" ({log_path})" if log_path else ""))
+    elif not failed:
+        line(f"  none among the {len(entries)} requests logged")
+    for e in failed:
+        status = e.get("status") if e.get("status") is not None else "no answer"
+        what = e.get("error_code") or e.get("error") or ""
+        line(f"  {e.get('time', '?')}  {e.get('method', '?')} {e.get('path', '?')}")
+        line(f"      -> {status} {what}".rstrip())
+        line(f"      correlation id: {e.get('correlation_id') or 'none'}   request id: {e.get('request_id') or 'none'}")
+    line()
+
+    line("Files")
+    if engine.store is not None and record is not None:
+        line(f"  setup record: {engine.store.path_for(record.cluster_id)}")
+    if log_path:
+        line(f"  request log:  {log_path} ({len(entries)} requests)")
+    line("Paste everything above into your support ticket; it holds no token or secret.")
+    return out.getvalue()
+
+
+def _answers(cfg: Any) -> list[tuple[str, str]]:
+    extra = ", ".join(cfg.linked_vnets) if cfg.linked_vnets else "none"
+    return [
+        ("alias:", cfg.alias or "(not set)"),
+        ("API URL:", cfg.api_url or "(not set)"),
+        ("subscription:", cfg.subscription_id or "(not set)"),
+        ("resource group:", cfg.resource_group or "(not set)"),
+        ("endpoint:", cfg.endpoint_name),
+        ("NIC name:", cfg.nic_name or "(Azure's default)"),
+        ("VNet / subnet:", f"{cfg.vnet or '(not set)'} / {cfg.subnet or '(not set)'}"),
+        ("region:", cfg.region or "(the VNet's)"),
+        ("DNS group:", cfg.dns_resource_group or "(same as the endpoint)"),
+        ("extra VNets:", extra),
+    ]
+
+
+def _record_problems(record: Any) -> list[tuple[str, str, str, str]]:
+    if record is None:
+        return []
+    found: list[tuple[str, str, str, str]] = []
+    for step, history in record.steps.items():
+        for ev in history:
+            if ev.state in _PROBLEM_STATES:
+                found.append((ev.at, step, ev.state, ev.detail))
+    found.sort(key=lambda t: t[0])
+    return found[-LAST_ERRORS:]
+
+
+def _sentence(exc: BaseException, cfg: Any) -> str:
+    try:
+        from wizard.errors import explain
+
+        return explain(exc, alias=cfg.alias, subscription_id=cfg.subscription_id).sentence
+    except Exception:  # noqa: BLE001
+        return str(exc) or type(exc).__name__
+
+
+def cmd_report(args: Any) -> int:
+    """`astro-privatelink report --config F [--redact]`: 0 when printed (whatever the setup's state)."""
+    from wizard.cli import _make_engine
+    from wizard.transcript import log_path_for
+
+    engine = _make_engine(args)
+    redact = bool(getattr(args, "report_redact", False) or getattr(args, "redact", False))
+    cid = engine.config.cluster_id
+    log = log_path_for(engine.store, cid) if engine.store is not None and cid else None
+    print(render_report(engine, redact=redact, config_path=args.config, transcript_path=log), end="")
+    return 0
