@@ -100,7 +100,11 @@ class ApprovalScreen(WizardScreen):
     def _poll(self, cancel: threading.Event, token: object) -> None:
         try:
             engine = self.wizard.make_engine(cancel=cancel, token=token)
-            result = engine.apply(wait_for_approval=True)
+            plans = engine.plan()
+            approval = next((p for p in plans if p.step == "approval"), None)
+            if approval is not None and approval.data.get("support_text"):
+                self.app.call_from_thread(self._support, approval.data["support_text"], token)
+            result = engine.apply(wait_for_approval=True, plans=plans)
         except Exception as exc:  # noqa: BLE001
             message = self.wizard.explain(exc)
             self.app.call_from_thread(self._poll_failed, message, token)
@@ -110,8 +114,8 @@ class ApprovalScreen(WizardScreen):
     def engine_event(self, event, token) -> None:  # noqa: ANN001
         if token is not self.token or event.step != "approval":
             return
-        if event.kind in ("progress", "plan", "outcome"):
-            self.checks += 1 if event.kind != "outcome" else 0
+        if event.kind == "plan" or (event.kind == "progress" and event.message.startswith("waiting for")):
+            self.checks += 1
         self.refresh_content()
 
     def _poll_done(self, result, token) -> None:  # noqa: ANN001
@@ -135,6 +139,11 @@ class ApprovalScreen(WizardScreen):
             self.say("Approved. Press Next to verify the connection.")
         elif self.state == "blocked":
             self.say("The private endpoint is missing: go back to step 5.", error=True)
+
+    def _support(self, text: str, token: object) -> None:
+        if token is self.token:
+            self.wizard.support_text = text
+            self._show_support()
 
     def _poll_failed(self, message: str, token: object) -> None:
         if token is self.token:

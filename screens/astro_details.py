@@ -66,7 +66,8 @@ class AstroDetailsScreen(WizardScreen):
         url = check_api_url(cfg.api_url)
         status = self.query_one("#api-url-status", Static)
         if url.ok:
-            line = Text("ok ", style="bold green")
+            line = Text()
+            line.append("ok ", style="bold green")
             line.append(f"Cluster ID: {url.cluster_id}")
             for w in url.warnings:
                 line.append(f"\nnote: {w}", style="yellow")
@@ -78,7 +79,8 @@ class AstroDetailsScreen(WizardScreen):
         alias = check_alias(cfg.alias)
         status = self.query_one("#alias-status", Static)
         if alias.ok:
-            line = Text("ok ", style="bold green")
+            line = Text()
+            line.append("ok ", style="bold green")
             line.append("Looks right" + (f" (region {alias.region})." if alias.region else "."))
             for w in alias.warnings:
                 line.append(f"\nnote: {w}", style="yellow")

@@ -72,7 +72,8 @@ class AzureAccountScreen(WizardScreen):
 
     def _signed_in(self, identity) -> None:  # noqa: ANN001
         r = self.wizard.redact
-        line = Text("ok ", style="bold green")
+        line = Text()
+        line.append("ok ", style="bold green")
         line.append(f"Signed in as {identity.name}")
         if identity.tenant_id:
             line.append(f" (tenant {r(identity.tenant_id)})")

@@ -27,8 +27,8 @@ class PlacementScreen(WizardScreen):
     def compose_content(self) -> ComposeResult:
         cfg = self.wizard.config
         yield Static("Pick where your AKS cluster with the Remote Execution Agents runs.", classes="help")
-        for key, name, label in (("rg", "Resource group", "Choose..."), ("vnet", "Virtual network", "Choose..."),
-                                 ("subnet", "Subnet", "Choose...")):
+        for key, name, label in (("rg", "Resource group", "Change"), ("vnet", "Virtual network", "Change"),
+                                 ("subnet", "Subnet", "Change")):
             with Horizontal(classes="field-row"):
                 yield Static(name, classes="field-name")
                 yield Static("", id=f"{key}-value", classes="field-value", markup=False)

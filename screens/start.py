@@ -13,9 +13,9 @@ from screens.widgets.checklist import GLYPH, STYLE
 from wizard.app import RECORD_STATE, STEP_KEYS
 from wizard.record import SetupRecord
 
-INTRO = ("This wizard connects your Astro Remote Execution Agents (AKS in Azure) to the Astro orchestration "
-         "plane over Azure Private Link, following Astronomer's documented steps. Nothing is written to Azure "
-         "before you confirm on the Review step, and you can stop at any point and resume later.")
+INTRO = ("Connects your Astro Remote Execution Agents (AKS in Azure) to Astro over Azure Private Link, "
+         "following Astronomer's documented steps. Nothing is written to Azure before you confirm on the Review "
+         "step; you can stop at any point and resume later.")
 
 
 def step_summary(record: SetupRecord) -> Text:
@@ -61,6 +61,7 @@ class StartScreen(WizardScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.sub_title = ""
         self.query_one("#back").display = False
         self.load_setups()
         self.call_after_refresh(self.wizard.first_paint)

@@ -113,7 +113,8 @@ class VerifyScreen(WizardScreen):
         widgets = []
         for p in plans:
             state = p.state.value
-            line = Text(GLYPH.get(state, "[ ]") + " ", style=STYLE.get(state, ""))
+            line = Text()
+            line.append(GLYPH.get(state, "[ ]") + " ", style=STYLE.get(state, ""))
             line.append(p.step.replace("_", " "), style="bold")
             line.append("\n    " + self.wizard.redact(p.summary))
             widgets.append(Static(line, classes="step-row"))

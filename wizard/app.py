@@ -216,7 +216,7 @@ class WizardApp(App[int]):
         subs = list(self.get_factory().subscriptions().subscriptions.list())
         self.remember_ids(*(s.subscription_id for s in subs), *(getattr(s, "tenant_id", None) for s in subs))
         return [PickItem(s.subscription_id, s.display_name or s.subscription_id,
-                         f"{s.subscription_id}  {s.state or ''}".strip()) for s in subs]
+                         f"{s.subscription_id}  {str(s.state or '').split('.')[-1].title()}".strip()) for s in subs]
 
     def list_resource_groups(self, emit: Callable[[list[Any]], None]) -> None:
         from screens.widgets.picker import PickItem
@@ -372,7 +372,8 @@ class WizardApp(App[int]):
         except (OSError, ValueError):
             return None
 
-    def resume(self, record: SetupRecord | None, config: SetupConfig | None = None) -> None:
+    def resume(self, record: SetupRecord | None, config: SetupConfig | None = None, *,
+               page: str | None = None) -> None:
         """Adopt a record (or a draft / a new setup) and go to where it stopped."""
         self.record = record
         self.config = record.answers if record is not None else (config or SetupConfig())
@@ -385,9 +386,9 @@ class WizardApp(App[int]):
         elif config is None:
             if self.demo_prefill:
                 self.prefill_demo()
-            self.goto("astro")
+            self.goto(page or "astro")
             return
-        self.goto(self.resume_page())
+        self.goto(page or self.resume_page())
 
     def _seed_states_from_record(self) -> None:
         if self.record is None:
