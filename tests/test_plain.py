@@ -1,0 +1,195 @@
+"""Plain mode driven through questionary with prompt_toolkit pipe input (keys, not patched prompts), against
+the sandbox: the whole setup, validation, resume from the setup record, change an answer, export, fallback."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import pytest
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from engine_helpers import RG, SUBNET, VNET, sandbox_settings, world_summary
+from wizard.azure import ClientFactory
+from wizard.cli import main
+from wizard.engine import ApprovalPolling
+from wizard.plain import PlainWizard, Prompter, should_use_plain
+from wizard.record import RecordStore
+from wizard.transcript import Transcript, read_entries
+
+ENTER, CTRL_C, CTRL_U, DOWN = "\r", "\x03", "\x15", "\x1b[B"
+
+
+def run_wizard(sandbox, state: Path, keys: str, **kw):
+    """Run plain mode with these keystrokes; returns (exit code, printed text, transcript)."""
+    transcript = Transcript()
+    factory = ClientFactory(sandbox_settings(sandbox), per_call_policies=[transcript.policy()])
+    out = io.StringIO()
+    with create_pipe_input() as pipe:
+        pipe.send_text(keys)
+        wizard = PlainWizard(factory, RecordStore(state), prompter=Prompter(pipe, DummyOutput()), out=out,
+                             transcript=transcript, approval=ApprovalPolling(first=0.05, longest=0.2, timeout=5.0),
+                             **kw)
+        code = wizard.run()
+    return code, out.getvalue(), transcript
+
+
+def placement_keys() -> str:
+    """Resource group, VNet, subnet by type-ahead; default endpoint name; no NIC name; no other VNets."""
+    return "rg-aks" + ENTER + "vnet-aks" + ENTER + "snet-priv" + ENTER + ENTER + ENTER + "n"
+
+
+def test_whole_setup_line_by_line(sandbox, sdk, tmp_path):
+    sandbox.knobs.approve_after = 0.3
+    keys = (sandbox.demo_alias + ENTER + sandbox.demo_api_url + ENTER + placement_keys()
+            + ENTER      # review: "Create these in Azure now"
+            + "y"        # confirm
+            + "y")       # wait here for the approval
+    code, out, transcript = run_wizard(sandbox, tmp_path / "state", keys)
+    assert code == 0, out
+    assert "Review for Astro cluster" in out and "[ ] 2. Create the private endpoint: to do" in out
+    assert "[x] private endpoint: Private endpoint astro-privatelink is ready" in out
+    assert "Send this to Astronomer support" in out and "[x] approval: Astronomer approved the connection." in out
+    assert "Done: every step is complete." in out
+    world = world_summary(sdk)
+    assert len(world["pes"]) == 1 and len(world["zones"]) == 1 and len(world["links"]) == 1
+    assert len(world["records"]) == 1
+    # the same setup record the full-screen wizard reads, and a config file for the other commands
+    records, _ = RecordStore(tmp_path / "state").list()
+    assert len(records) == 1
+    answers = records[0].answers
+    assert (answers.alias, answers.resource_group, answers.vnet, answers.subnet, answers.nic_name) == \
+        (sandbox.demo_alias, RG, VNET, SUBNET, None)
+    assert records[0].last_state("approval") == "done"
+    toml = tmp_path / "state" / f"{sandbox.demo_cluster_id}.toml"
+    assert f"verify --config {toml}" in out and 'subnet = "snet-private-endpoints"' in toml.read_text()
+    assert transcript.path == tmp_path / "state" / f"{sandbox.demo_cluster_id}.requests.log"
+    assert len(read_entries(transcript.path)) > 10
+
+
+def test_validation_then_stop_then_resume_with_saved_answers(sandbox, tmp_path):
+    state = tmp_path / "state"
+    keys = ("not-an-alias" + ENTER              # refused by check_alias: the prompt stays
+            + CTRL_U + sandbox.demo_alias + ENTER
+            + "http://x.example.com" + ENTER   # refused by check_api_url
+            + CTRL_U + sandbox.demo_api_url + ENTER
+            + "rg-aks" + ENTER + "vnet-aks" + ENTER + "snet-priv" + ENTER
+            + CTRL_U + "-bad-" + ENTER           # refused: endpoint names start with a letter or digit
+            + CTRL_U + "pe-astro" + ENTER
+            + CTRL_C)                            # stop at the NIC name
+    code, out, _ = run_wizard(sandbox, state, keys)
+    assert code == 130 and "Your answers are saved" in out
+    assert sandbox.writes() == []
+    records, _ = RecordStore(state).list()
+    assert [(r.answers.alias, r.answers.resource_group, r.answers.subnet, r.answers.endpoint_name)
+            for r in records] == [(sandbox.demo_alias, RG, SUBNET, "pe-astro")]
+
+    # resume: the saved setup is the default choice, and every saved answer is the default
+    keys = (ENTER                                   # resume cluster ...
+            + ENTER + ENTER                         # alias, API URL as saved
+            + ENTER + ENTER + ENTER                 # resource group, VNet, subnet as saved
+            + ENTER + "nic-astro" + ENTER + "n"     # endpoint name as saved; a NIC name; no other VNets
+            + "Stop" + ENTER)                       # review: stop here
+    code, out, _ = run_wizard(sandbox, state, keys)
+    assert code == 0, out
+    assert f"Resuming cluster {sandbox.demo_cluster_id}" in out
+    assert "network interface: nic-astro" in out and "rg-aks-prod/pe-astro" in out
+    record = RecordStore(state).load(sandbox.demo_cluster_id).record
+    assert (record.answers.endpoint_name, record.answers.nic_name, record.answers.vnet) == ("pe-astro", "nic-astro",
+                                                                                          VNET)
+    assert sandbox.writes() == []
+
+
+def test_change_an_answer_and_export_from_the_review(sandbox, tmp_path):
+    target = tmp_path / "handoff.tf"
+    keys = (sandbox.demo_alias + ENTER + sandbox.demo_api_url + ENTER + placement_keys()
+            + "Change" + ENTER + "names" + ENTER           # review: change the endpoint and NIC names
+            + CTRL_U + "pe-two" + ENTER + "nic-two" + ENTER
+            + "Export" + ENTER + "Terraform" + ENTER      # review again: export for an admin
+            + CTRL_U + str(target) + ENTER
+            + "Stop" + ENTER)
+    code, out, _ = run_wizard(sandbox, tmp_path / "state", keys)
+    assert code == 0, out
+    assert f"Wrote the Terraform (azurerm) for the remaining steps to {target}" in out
+    text = target.read_text()
+    assert 'resource "azurerm_private_endpoint" "astro"' in text and '"pe-two"' in text and '"nic-two"' in text
+    assert sandbox.writes() == []
+
+
+def test_other_vnets_are_picked_from_the_listing(sandbox, tmp_path):
+    keys = (sandbox.demo_alias + ENTER + sandbox.demo_api_url + ENTER
+            + "rg-aks" + ENTER + "vnet-aks" + ENTER + "snet-priv" + ENTER + ENTER + ENTER
+            + "y" + "vnet-hub" + " " + ENTER       # yes, other VNets: tick vnet-hub
+            + "Stop" + ENTER)
+    code, out, _ = run_wizard(sandbox, tmp_path / "state", keys)
+    assert code == 0, out
+    record = RecordStore(tmp_path / "state").load(sandbox.demo_cluster_id).record
+    assert [v.rsplit("/", 1)[-1] for v in record.answers.linked_vnets] == ["vnet-hub"]
+    assert "vnet-hub: create link 'vnet-hub-astro-link'" in out
+
+
+def test_should_use_plain():
+    class Stream:
+        def __init__(self, tty: bool) -> None:
+            self.tty = tty
+
+        def isatty(self) -> bool:
+            return self.tty
+
+    tty, pipe = Stream(True), Stream(False)
+    term = {"TERM": "xterm-256color"}
+    assert should_use_plain(None, stdin=tty, stdout=tty, env=term) == (False, "")
+    assert should_use_plain(type("A", (), {"plain": True})(), stdin=tty, stdout=tty, env=term) == (True, "")
+    assert should_use_plain(None, stdin=tty, stdout=tty, env={**term, "ASTRO_PL_PLAIN": "1"}) == (True, "")
+    plain, why = should_use_plain(None, stdin=tty, stdout=pipe, env=term)
+    assert plain and "standard output is not a terminal" in why
+    plain, why = should_use_plain(None, stdin=pipe, stdout=tty, env=term)
+    assert plain and "standard input is not a terminal" in why
+    if sys.platform != "win32":
+        plain, why = should_use_plain(None, stdin=tty, stdout=tty, env={"TERM": "dumb"})
+        assert plain and "TERM=dumb" in why
+
+
+def test_cli_without_a_terminal_falls_back_and_says_what_to_do(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("ASTRO_PL_STATE_DIR", str(tmp_path))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert "standard output is not a terminal" in err and "plain mode" in err
+    assert "astro-privatelink apply --config FILE" in err
+    assert main(["--plain"]) == 2
+    assert "no terminal to ask questions on" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", ["--plain"])
+def test_plain_flag_is_in_the_help(flag, capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert flag in capsys.readouterr().out
+
+
+def test_long_listings_are_picked_by_typing_with_completion():
+    choices = [(f"vnet-{i:04d}  (rg-fleet, eastus2)", f"/id/{i}") for i in range(60)]
+    with create_pipe_input() as pipe:
+        pipe.send_text("nope" + ENTER + CTRL_U + "vnet-0042  (rg-fleet, eastus2)" + ENTER)
+        assert Prompter(pipe, DummyOutput()).pick("VNet:", choices, what="virtual network") == "/id/42"
+
+
+def test_plain_demo_runs_on_its_own_sandbox(tmp_path, monkeypatch):
+    import argparse
+
+    from wizard.plain import run_plain
+
+    monkeypatch.setenv("ASTRO_PL_STATE_DIR", str(tmp_path / "state"))
+    out = io.StringIO()
+    args = argparse.Namespace(command="demo", world="demo", approve_after=0.2, redact=True, arm_endpoint=None,
+                              ca_file=None)
+    with create_pipe_input() as pipe:
+        pipe.send_text(ENTER + ENTER + placement_keys() + "Stop" + ENTER)  # alias and API URL are prefilled
+        code = run_plain(args, input=pipe, output=DummyOutput(), out=out)
+    assert code == 0, out.getvalue()
+    text = out.getvalue()
+    assert "Demo mode" in text and "Review for Astro cluster" in text
+    assert "Alias visible to subscription ****" in text  # --redact masks subscription ids
