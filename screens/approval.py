@@ -36,9 +36,9 @@ class ApprovalScreen(WizardScreen):
         yield Static("", id="support-text", markup=False)
         with Horizontal(classes="step-actions"):
             yield Button("Copy", id="copy-button", compact=True, variant="primary")
-            yield Button("Leave now, resume later", id="leave-button", compact=True)
+            yield Button("Leave, resume later", id="leave-button", compact=True)
             if self.wizard.demo:
-                yield Button("Approve now (demo)", id="approve-button", compact=True, variant="warning")
+                yield Button("Approve (demo)", id="approve-button", compact=True, variant="warning")
         yield Static("The DNS steps do not wait for approval; they are done already. You can leave now: run "
                      "astro-privatelink again later and pick this setup; the wizard reads the state from Azure.",
                      classes="help", markup=False)

@@ -172,7 +172,8 @@ class PlacementScreen(WizardScreen):
 
         def load(emit) -> None:  # noqa: ANN001
             details = self.wizard.vnet_details(cfg.vnet)
-            emit([PickItem(name, name) for name in details.get("subnets", [])])
+            prefixes = details.get("prefixes", {})
+            emit([PickItem(name, name, prefixes.get(name, "")) for name in details.get("subnets", [])])
 
         self.app.push_screen(PickerScreen(
             "Subnet", "subnets", load, selected=cfg.subnet or None,

@@ -58,6 +58,13 @@ _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 _SUB_IN_ID = re.compile(r"(/subscriptions/)([0-9a-fA-F-]{36})", re.I)
 
 
+def _vnet_data(vnet: Any, resource_group: str) -> dict[str, Any]:
+    """What the pickers need of a VNet: region, group, subnet names and their address prefixes."""
+    subnets = list(vnet.subnets or [])
+    return {"location": vnet.location, "resource_group": resource_group, "subnets": [s.name for s in subnets],
+            "prefixes": {s.name: s.address_prefix or ", ".join(s.address_prefixes or []) for s in subnets}}
+
+
 def mask_id(value: str) -> str:
     """A subscription or tenant id with all but its last four characters hidden."""
     return "****" + value[-4:] if len(value) > 4 else value
@@ -236,9 +243,7 @@ class WizardApp(App[int]):
         batch: list[Any] = []
         for v in self.get_factory().network(self.config.subscription_id).virtual_networks.list_all():
             rg = v.id.split("/")[4] if v.id and v.id.count("/") > 4 else ""
-            subnets = [s.name for s in (v.subnets or [])]
-            item = PickItem(v.id, v.name, f"{rg} | {v.location}",
-                            data={"location": v.location, "resource_group": rg, "subnets": subnets})
+            item = PickItem(v.id, v.name, f"{rg} | {v.location}", data=_vnet_data(v, rg))
             self.vnet_cache[v.id.lower()] = item.data
             batch.append(item)
             if len(batch) >= 250:
@@ -248,8 +253,6 @@ class WizardApp(App[int]):
 
     def vnet_details(self, ref: str) -> dict[str, Any]:
         """Location and subnets of a VNet given by name (in the chosen resource group) or id."""
-        from wizard.config import SetupConfig as _C  # noqa: F401
-
         vid = self.vnet_id(ref)
         cached = self.vnet_cache.get(vid.lower())
         if cached is not None:
@@ -257,7 +260,7 @@ class WizardApp(App[int]):
         parts = vid.split("/")
         sub, rg, name = parts[2], parts[4], parts[8]
         v = self.get_factory().network(sub).virtual_networks.get(rg, name)
-        data = {"location": v.location, "resource_group": rg, "subnets": [s.name for s in (v.subnets or [])]}
+        data = _vnet_data(v, rg)
         self.vnet_cache[vid.lower()] = data
         return data
 
