@@ -70,3 +70,34 @@ class ConfirmScreen(ModalScreen[bool]):
     @on(Button.Pressed, "#yes")
     def _yes(self) -> None:
         self.dismiss(True)
+
+
+class ExportFormatScreen(ModalScreen["str | None"]):
+    """Which format to hand the remaining work to an Azure admin in: az script, Terraform or Bicep."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="export-cancel")]
+
+    def __init__(self, formats: dict[str, str]) -> None:
+        super().__init__()
+        self.formats = formats
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="export-dialog"):
+            yield Static("Export the remaining steps for an Azure admin", classes="dialog-title")
+            yield Static("Writes the exact commands or code that create what is not done yet, with your answers "
+                         "(what exists is only referenced). Nothing is written to Azure.", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                for key, title in self.formats.items():
+                    yield Button(title, id=f"export-{key}", compact=True)
+                yield Button("Cancel (Esc)", id="export-cancel-button", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(Button).focus()
+
+    @on(Button.Pressed)
+    def _chosen(self, event: Button.Pressed) -> None:
+        key = (event.button.id or "").removeprefix("export-")
+        self.dismiss(key if key in self.formats else None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -43,9 +43,15 @@ class DoneScreen(WizardScreen):
             Text("[!] Set up, but the verify checks did not all pass: see step 7.", style="bold yellow"))
         self.query_one("#restrict", Static).update(RESTRICT.format(cluster=w.config.cluster_id))
         if w.record is not None:
+            cid = w.record.cluster_id
+            config = w.store.config_path_for(cid)
+            log = w.transcript.path or "(not written yet)"
             self.query_one("#record-path", Static).update(
-                f"The setup record is in {w.store.path_for(w.record.cluster_id)} (no secrets). To remove what this "
-                "tool created: astro-privatelink destroy --config <file>.")
+                f"The setup record is in {w.store.path_for(cid)} (no secrets), your answers in {config}, and every "
+                f"Azure request with its correlation id in {log} (for Azure support; "
+                f"`astro-privatelink report --config {config}` summarises it). To check again later: "
+                f"astro-privatelink verify --config {config}. To remove what this tool created: "
+                f"astro-privatelink destroy --config {config}.")
         self.summary_text = ""
         self.read_endpoint()
 

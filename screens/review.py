@@ -44,6 +44,7 @@ class ReviewScreen(WizardScreen):
     HEADING = "Review: what will happen in Azure"
     NEXT_LABEL = "Create"
     BINDINGS = [Binding("ctrl+r", "replan", "Read Azure again", id="replan"),
+                Binding("ctrl+e", "export", "Export for an admin", id="export"),
                 Binding("ctrl+u", "allow_update", "Update A record", id="allow-update", show=False)]
 
     def compose_content(self) -> ComposeResult:
@@ -152,6 +153,43 @@ class ReviewScreen(WizardScreen):
             "\n".join(conflict.details) + "\n\nIf that record is left over from an earlier endpoint, updating "
             "it makes the API host resolve to this endpoint. If another endpoint still uses it, cancel.",
             "Update it"), answered)
+
+    def action_export(self) -> None:
+        """Hand the remaining work to someone who may create resources: an az script, Terraform or Bicep."""
+        from screens.dialogs import ExportFormatScreen
+        from wizard.export import FORMAT_TITLES
+
+        if not getattr(self, "plans", None):
+            self.say("Wait for the plan to be read from Azure, then export.", error=True)
+            return
+        self.app.push_screen(ExportFormatScreen(dict(FORMAT_TITLES)), self._export_chosen)
+
+    def _export_chosen(self, fmt: str | None) -> None:
+        if fmt:
+            self.say("Writing the export...")
+            self.export_plan(fmt)
+
+    @work(thread=True, exclusive=True, group="review-export")
+    def export_plan(self, fmt: str) -> None:
+        from wizard.export import ExportError, default_filename, render
+
+        try:
+            engine = self.wizard.make_engine(allow_update=self.allow_update)
+            text = render(engine, fmt, plans=self.plans)
+            path = self.wizard.store.directory / default_filename(self.wizard.config.cluster_id, fmt)
+            path.write_text(text, encoding="utf-8")
+            path.chmod(0o755 if fmt == "az" else 0o644)
+        except ExportError as exc:
+            self.app.call_from_thread(self.say, str(exc), error=True)
+            return
+        except OSError as exc:
+            self.app.call_from_thread(self.say, f"Could not write the export ({exc.strerror}).", error=True)
+            return
+        self.app.call_from_thread(self._exported, str(path))
+
+    def _exported(self, path: str) -> None:
+        self.say(f"Written: {path}")
+        self.app.notify(f"Give this file to your Azure admin:\n{path}", title="Exported", timeout=15)
 
     def go_next(self) -> None:
         self.wizard.reviewed = True

@@ -142,3 +142,32 @@ def test_quit_in_the_middle_and_resume(sandbox, tmp_path):
 
     asyncio.run(first())
     asyncio.run(second())
+
+
+def test_export_from_review_and_the_request_log(sandbox, tmp_path):
+    """Review can hand the remaining work to an admin (az script, valid bash); every ARM call is logged, no token."""
+    import json
+    import subprocess
+
+    async def run() -> None:
+        app = make_app(sandbox, tmp_path)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await start_at(pilot, "review", sandbox)
+            await wait_for(pilot, lambda: getattr(app.screen, "plans", None) is not None, what="plans")
+            await pilot.press("ctrl+e")
+            await wait_for(pilot, lambda: screen_name(app) == "ExportFormatScreen")
+            await pilot.click("#export-az")
+            await wait_for(pilot, lambda: "Written:" in text_of(app, "#nav-status"), what="export written")
+        script = tmp_path / "astro-privatelink-clmh597sg000208lb2kjhcn8q.sh"
+        assert script.stat().st_mode & 0o100
+        text = script.read_text()
+        assert "az network private-endpoint create" in text and "--manual-request true" in text
+        subprocess.run(["bash", "-n", str(script)], check=True)
+        assert sandbox.writes() == []  # exporting writes nothing to Azure
+        log = tmp_path / "clmh597sg000208lb2kjhcn8q.requests.log"
+        lines = [json.loads(line) for line in log.read_text().splitlines()]
+        assert lines and {"method", "path", "status"} <= set(lines[0])
+        assert sandbox.token not in log.read_text()
+        assert (tmp_path / "clmh597sg000208lb2kjhcn8q.toml").exists()
+
+    asyncio.run(run())

@@ -118,6 +118,10 @@ class WizardApp(App[int]):
         self._preload = preload_sdk
         self.settings = settings
         self.factory: "ClientFactory | None" = None
+        from wizard.transcript import Transcript
+
+        # Every ARM request, for support tickets (no token, no body): <state dir>/<cluster-id>.requests.log
+        self.transcript = Transcript()
         self._factory_ready = threading.Event()
         self._factory_error: str | None = None
         self.step_states: dict[str, str] = {}
@@ -145,7 +149,7 @@ class WizardApp(App[int]):
         from wizard.azure import ClientFactory
 
         self.settings = settings
-        self.factory = ClientFactory(settings)
+        self.factory = ClientFactory(settings, per_call_policies=lambda: [self.transcript.policy()])
         self._factory_ready.set()
 
     def _use_sandbox(self, sb: Any) -> None:
@@ -363,6 +367,12 @@ class WizardApp(App[int]):
             assert self.record is not None
             self.record.answers = self.config
             self.store.save(self.record)
+            self.store.save_config(self.config)
+            from wizard.transcript import log_path_for
+
+            log_path = log_path_for(self.store, cid)
+            if self.transcript.path != log_path:
+                self.transcript.set_path(log_path)
             if self.draft_path.exists():
                 self.draft_path.unlink()
         except OSError as exc:

@@ -85,7 +85,9 @@ class ClientFactory:
     """Builds and caches the four SDK clients from `AzureSettings`; thread-safe."""
 
     def __init__(self, settings: AzureSettings, *, credential: Any | None = None,
-                 per_call_policies: list[Any] | None = None) -> None:
+                 per_call_policies: list[Any] | Callable[[], list[Any]] | None = None) -> None:
+        """`per_call_policies` may be a callable returning the list, so that building azure-core policies
+        (an import of azure.core) waits until the first client is built."""
         self.settings = settings
         self._credential = credential
         self._per_call_policies = per_call_policies or []
@@ -138,6 +140,8 @@ class ClientFactory:
         }
         if self.settings.ca_file:
             kw["connection_verify"] = self.settings.ca_file
+        if callable(self._per_call_policies):
+            self._per_call_policies = list(self._per_call_policies())
         if self._per_call_policies:
             kw["per_call_policies"] = list(self._per_call_policies)
         return kw

@@ -428,7 +428,7 @@ class PlainWizard:
             assert self.record is not None
             self.record.answers = cfg
             self.store.save(self.record)
-            self.config_path().write_text(cfg.to_toml(), encoding="utf-8")
+            self.store.save_config(cfg)
             if self.transcript is not None and self.transcript.path is None:
                 from wizard.transcript import log_path_for
 
@@ -439,8 +439,7 @@ class PlainWizard:
                          "directory, or set ASTRO_PL_STATE_DIR to a writable one.")
 
     def config_path(self) -> Path:
-        record_path = self.store.path_for(self.config.cluster_id or "setup")
-        return record_path.with_suffix(".toml")
+        return self.store.config_path_for(self.config.cluster_id or "setup")
 
     # -- review, confirm, apply -------------------------------------------------------------------------
     def engine(self) -> "Engine":

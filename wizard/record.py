@@ -118,6 +118,16 @@ class RecordStore:
         safe = _SAFE_NAME.sub("_", cluster_id.lower()) or "unnamed"
         return self.directory / f"{safe}.json"
 
+    def config_path_for(self, cluster_id: str) -> Path:
+        """The setup's answers as a config file beside its record, for `status`, `verify`, `export`, `destroy`."""
+        return self.path_for(cluster_id).with_suffix(".toml")
+
+    def save_config(self, config: SetupConfig) -> Path:
+        path = self.config_path_for(config.cluster_id or "setup")
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.write_text(config.to_toml(), encoding="utf-8")
+        return path
+
     def load(self, cluster_id: str) -> LoadResult:
         return self._load_path(self.path_for(cluster_id))
 
