@@ -209,8 +209,9 @@ def test_cli_export_to_a_file_and_errors(sandbox, tmp_path, monkeypatch, capsys)
 
 # -- the script against the sandbox, with a real az ---------------------------------------------------------
 def _az() -> str | None:
-    found = os.environ.get("ASTRO_PL_AZ") or shutil.which("az")
-    return found if found and os.access(found, os.X_OK) else None
+    """ASTRO_PL_AZ, else `az` on PATH, else the one .ci/run installs in .venv-az (its own virtual environment)."""
+    found = os.environ.get("ASTRO_PL_AZ") or shutil.which("az") or str(REPO / ".venv-az" / "bin" / "az")
+    return found if os.path.isfile(found) and os.access(found, os.X_OK) else None
 
 
 def _az_sandbox_tool() -> Path | None:
@@ -219,7 +220,8 @@ def _az_sandbox_tool() -> Path | None:
 
 
 @pytest.mark.skipif(_az() is None or _az_sandbox_tool() is None,
-                    reason="no az CLI (set ASTRO_PL_AZ or put az on PATH) or no az-sandbox tool (ASTRO_PL_AZ_SANDBOX)")
+                    reason="no az CLI (ASTRO_PL_AZ, az on PATH, or .venv-az/bin/az) or no az-sandbox tool "
+                           "(ASTRO_PL_AZ_SANDBOX)")
 def test_the_az_script_runs_against_the_sandbox(sandbox, sdk, tmp_path):
     az = _az()
     config = demo_config(sandbox, nic_name="astro-pe-nic")
