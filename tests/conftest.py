@@ -79,3 +79,14 @@ def sandbox(sandbox_server: Sandbox) -> Sandbox:
 @pytest.fixture
 def sdk(sandbox: Sandbox) -> Sdk:
     return make_sdk(sandbox)
+
+
+@pytest.fixture
+def sandbox_env(sandbox: Sandbox, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The environment a second shell gets from `astro-privatelink sandbox`, with state under tmp_path."""
+    for key, value in sandbox.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("ASTRO_PL_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("ASTRO_PL_POLLING_INTERVAL", "0.05")
+    sandbox.knobs.poll_retry_after_ms = 20
+    return tmp_path

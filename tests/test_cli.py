@@ -14,13 +14,8 @@ from wizard.cli import main
 
 
 @pytest.fixture
-def cli_env(sandbox, tmp_path, monkeypatch):
-    for key, value in sandbox.env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("ASTRO_PL_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("ASTRO_PL_POLLING_INTERVAL", "0.05")
-    sandbox.knobs.poll_retry_after_ms = 20
-    return tmp_path
+def cli_env(sandbox_env):
+    return sandbox_env
 
 
 def _config(sandbox, tmp_path, **changes):

@@ -14,13 +14,8 @@ from wizard.transcript import failed_entries, log_path_for, read_entries
 
 
 @pytest.fixture
-def cli_env(sandbox, tmp_path, monkeypatch):
-    for key, value in sandbox.env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("ASTRO_PL_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("ASTRO_PL_POLLING_INTERVAL", "0.05")
-    sandbox.knobs.poll_retry_after_ms = 20
-    path = tmp_path / "setup.toml"
+def cli_env(sandbox, sandbox_env):
+    path = sandbox_env / "setup.toml"
     path.write_text(demo_config(sandbox).to_toml())
     return str(path)
 
