@@ -248,3 +248,17 @@ def test_destroy_removes_what_it_created_in_reverse_order(sandbox, sdk, tmp_path
     world = world_summary(sdk)
     assert world["pes"] == [] and world["nics"] == [] and world["zones"] == []
     assert make_engine(sandbox, tmp_path).destroy() == []  # nothing left to remove
+
+
+def test_a_refused_create_is_not_remembered_as_ours(sandbox, sdk, tmp_path):
+    """After a 403 nothing was created; an endpoint made later by hand must never be destroyed by this tool."""
+    sandbox.knobs.deny_actions = [("Microsoft.Network/privateEndpoints/write", "/subscriptions")]
+    make_engine(sandbox, tmp_path).apply(wait_for_approval=False)
+    saved = json.loads((tmp_path / f"{CLUSTER}.json").read_text())
+    assert "private_endpoint" not in saved["resources"]
+    assert saved["resources"]["dns_zone"]["created_by_tool"] is True  # the zone step did create its zone
+    sandbox.knobs.deny_actions = []
+    sdk.network.private_endpoints.begin_create_or_update(RG, "astro-privatelink", _pe_body(sandbox, SUBNET)).result()
+    outcomes = make_engine(sandbox, tmp_path).destroy()
+    assert not any(o.step == "private_endpoint" for o in outcomes)
+    assert len(world_summary(sdk)["pes"]) == 1

@@ -195,10 +195,13 @@ class Engine:
 
     def _run_step(self, step: Step, wait_for_approval: bool) -> Outcome:
         self.emit(step.key, "start", step.title)
+        intended: list[str] = []  # record keys first claimed by this run, before its write goes out
         try:
             plan = step.run_plan(self.ctx)
             creates, uses = plan.data.get("creates"), plan.data.get("uses")
             if plan.writes:
+                if self.record is not None:
+                    intended = [k for k in (creates or {}) if k not in self.record.resources]
                 self._note(step.key, "applying", plan.summary, creates=creates, uses=uses)
             if isinstance(step, WaitForApproval) and plan.action is Action.WAITING and wait_for_approval:
                 self.emit(step.key, "progress", plan.summary)
@@ -212,6 +215,8 @@ class Engine:
         except StepFailed as exc:
             e = exc.explained
             outcome = Outcome(step.key, State.FAILED, e.sentence, error_code=e.code, correlation_id=e.correlation_id)
+            if e.status is not None and 400 <= e.status < 500 and e.status not in (408, 429):
+                self._forget(intended)  # Azure refused the write: nothing was created, so nothing is ours
         except LookupProblem as exc:
             outcome = Outcome(step.key, State.FAILED, str(exc), error_code="InvalidInput")
         except Exception as exc:  # noqa: BLE001 - reported as one sentence; the run goes on with other steps
@@ -235,6 +240,15 @@ class Engine:
                     self.store.save(self.record)
         self.emit(step.key, "outcome", outcome.summary, outcome.state.value)
         return outcome
+
+    def _forget(self, keys: list[str]) -> None:
+        if not keys or self.record is None:
+            return
+        with self._lock:
+            for key in keys:
+                self.record.forget(key)
+            if self.store is not None:
+                self.store.save(self.record)
 
     # -- destroy -----------------------------------------------------------------------------------
     def destroy(self) -> list[Outcome]:
