@@ -837,15 +837,10 @@ def run_verify(ctx: SetupContext, *, nameserver: tuple[str, int] | None = None, 
 
     with ThreadPoolExecutor(max_workers=5, thread_name_prefix="verify") as pool:
         f_dns = pool.submit(timed(lambda: resolve(host, nameserver, timeout)))
-        warm_error = None
-        try:  # build the clients (and import the SDK) while the DNS query is out
-            import azure.core.exceptions  # noqa: F401
-
-            ctx.network()
-            ctx.dns()
-        except Exception as exc:  # noqa: BLE001 - reported through the reads below, which fail the same way
-            warm_error = exc
-        del warm_error
+        # Build the clients (and import the SDK, under the factory's import lock) while the DNS query is out;
+        # building touches no network, so it cannot fail the way Azure reads do.
+        ctx.network()
+        ctx.dns()
         f_pe = pool.submit(timed(ctx.endpoint))
         f_zone = pool.submit(timed(lambda: (ctx.chosen_zone()[0], ctx.zones(), ctx.agent_vnet_ids())))
         f_rec = pool.submit(timed(read_record))

@@ -197,12 +197,9 @@ class WizardApp(App[int]):
 
         if isinstance(exc, AzureAccessError):
             return str(exc)
-        try:
-            from wizard.errors import explain
+        from wizard.errors import explain
 
-            return explain(exc, alias=self.config.alias, subscription_id=self.config.subscription_id).sentence
-        except Exception:  # noqa: BLE001
-            return f"Unexpected error: {exc}"
+        return explain(exc, alias=self.config.alias, subscription_id=self.config.subscription_id).sentence
 
     def make_engine(self, *, allow_update: set[str] | None = None, cancel: threading.Event | None = None,
                     token: object = None) -> "Engine":
@@ -331,14 +328,13 @@ class WizardApp(App[int]):
 
     @staticmethod
     def _preload_sdk() -> None:
-        try:
-            import azure.mgmt.network  # noqa: F401
-            import azure.mgmt.privatedns  # noqa: F401
-            import azure.mgmt.resource.resources  # noqa: F401
+        from wizard.azure import preload_sdk
 
+        try:
+            preload_sdk()
             import wizard.engine  # noqa: F401
-        except Exception:  # noqa: BLE001 - loaded on demand later, with a proper error there
-            pass
+        except ImportError:  # a broken install: the on-demand import later reports it with its own error
+            return
 
     def on_unmount(self) -> None:
         if self._owns_sandbox and self.sandbox is not None:

@@ -31,6 +31,20 @@ NO_CREDENTIAL_MESSAGE = (
 )
 
 
+# First imports of the azure packages from several threads at once can fail half-way ("cannot import name ..."),
+# so every first import of an SDK module here (client builds, the background warm-up) happens under this lock.
+SDK_IMPORT_LOCK = threading.RLock()
+
+
+def preload_sdk() -> None:
+    """Import the SDK modules the steps use, so the first Azure call does not wait for them (background use)."""
+    with SDK_IMPORT_LOCK:
+        import azure.mgmt.network  # noqa: F401
+        import azure.mgmt.privatedns  # noqa: F401
+        import azure.mgmt.resource.resources  # noqa: F401
+        import azure.mgmt.resource.subscriptions  # noqa: F401
+
+
 class AzureAccessError(RuntimeError):
     """Azure could not be reached or no credential worked; str() is one sentence with the next action."""
 
@@ -92,9 +106,6 @@ class ClientFactory:
         self._credential = credential
         self._per_call_policies = per_call_policies or []
         self._lock = threading.Lock()
-        # Builds (and so first imports of SDK modules) happen one at a time: concurrent first imports of the
-        # azure packages from several threads can fail with "cannot import name ..." half-way through.
-        self._build_lock = threading.Lock()
         self._cache: dict[tuple[str, str], Any] = {}
 
     # -- credential -----------------------------------------------------------------------------------
@@ -151,7 +162,7 @@ class ClientFactory:
         with self._lock:
             client = self._cache.get(key)
         if client is None:
-            with self._build_lock:
+            with SDK_IMPORT_LOCK:  # builds import SDK modules: one at a time (see SDK_IMPORT_LOCK)
                 with self._lock:
                     client = self._cache.get(key)
                 if client is None:

@@ -280,10 +280,7 @@ class PlainWizard:
     def _explain(self, exc: BaseException) -> str:
         from wizard.errors import explain
 
-        try:
-            return explain(exc, alias=self.config.alias, subscription_id=self.config.subscription_id).sentence
-        except Exception:  # noqa: BLE001
-            return str(exc) or type(exc).__name__
+        return explain(exc, alias=self.config.alias, subscription_id=self.config.subscription_id).sentence
 
     def ask_azure(self) -> None:
         self.say("")

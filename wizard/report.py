@@ -169,12 +169,9 @@ def _record_problems(record: Any) -> list[tuple[str, str, str, str]]:
 
 
 def _sentence(exc: BaseException, cfg: Any) -> str:
-    try:
-        from wizard.errors import explain
+    from wizard.errors import explain
 
-        return explain(exc, alias=cfg.alias, subscription_id=cfg.subscription_id).sentence
-    except Exception:  # noqa: BLE001
-        return str(exc) or type(exc).__name__
+    return explain(exc, alias=cfg.alias, subscription_id=cfg.subscription_id).sentence
 
 
 def cmd_report(args: Any) -> int:
