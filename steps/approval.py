@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from steps.base import Action, Outcome, Plan, Progress, State, Step, Stopped
+from steps.base import Action, Outcome, Plan, Progress, State, Step, Stopped, retry_after_seconds
 from steps.context import EndpointInfo, SetupContext
 
 
@@ -88,8 +88,8 @@ class WaitForApproval(Step):
                 plan = self.run_plan(ctx)
             except HttpResponseError as exc:  # throttled or a blip: say so and keep waiting
                 progress(self.key, f"could not read the connection state ({explain(exc).code}); trying again")
-                retry_after = exc.response.headers.get("Retry-After") if exc.response is not None else None
-                delay = max(delay, float(retry_after)) if retry_after and retry_after.isdigit() else delay
+                if exc.response is not None:
+                    delay = max(delay, retry_after_seconds(exc.response.headers, default=0.0))
                 plan = None
             if plan is not None and plan.action is not Action.WAITING:
                 return plan

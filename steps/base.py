@@ -157,6 +157,19 @@ def wait_for_poller(poller: Any, ctx: "SetupContext", step: str, what: str, prog
     return poller.result()
 
 
+def retry_after_seconds(headers: object, default: float = 1.0) -> float:
+    """Seconds Azure asked to wait (Retry-After, retry-after-ms, x-ms-retry-after-ms, in azure-core's order)."""
+    get = getattr(headers, "get", lambda key: None)
+    for key, scale in (("Retry-After", 1.0), ("retry-after-ms", 0.001), ("x-ms-retry-after-ms", 0.001)):
+        value = get(key)
+        if value:
+            try:
+                return max(0.0, float(value) * scale)
+            except ValueError:
+                continue
+    return default
+
+
 TERMINAL_STATES = ("succeeded", "failed", "canceled")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from steps.base import Action, Outcome, Plan, Progress, State, Step
+from steps.base import Action, Outcome, Plan, Progress, State, Step, retry_after_seconds
 from steps.context import LookupProblem, SetupContext, parse_id
 
 
@@ -85,7 +85,7 @@ class CheckInputs(Step):
                 if exc.status_code != 429 or attempt == attempts - 1:
                     raise
                 headers = exc.response.headers if exc.response is not None else {}
-                delay = _retry_after(headers)
+                delay = retry_after_seconds(headers)
                 if ctx.cancel.wait(delay):
                     raise
         raise AssertionError("unreachable")
@@ -104,15 +104,3 @@ class CheckInputs(Step):
         state = State.DONE if plan.action is Action.DONE else State.FAILED
         return Outcome(self.key, state, plan.summary, details=plan.details, warnings=plan.warnings)
 
-
-def _retry_after(headers: object) -> float:
-    """Seconds to wait from Retry-After / retry-after-ms / x-ms-retry-after-ms; 1 s when none is given."""
-    get = getattr(headers, "get", lambda key: None)
-    for key, scale in (("Retry-After", 1.0), ("retry-after-ms", 0.001), ("x-ms-retry-after-ms", 0.001)):
-        value = get(key)
-        if value:
-            try:
-                return max(0.0, float(value) * scale)
-            except ValueError:
-                continue
-    return 1.0

@@ -9,7 +9,8 @@ import pytest
 from engine_helpers import demo_config, make_engine
 from wizard.cli import main
 from wizard.record import RecordStore
-from wizard.report import Redactor, mask, render_report
+from wizard.redact import Redactor, mask
+from wizard.report import render_report
 from wizard.transcript import failed_entries, log_path_for, read_entries
 
 

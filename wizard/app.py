@@ -8,7 +8,6 @@ painted: it is warmed up in a background thread after that, and loaded on demand
 from __future__ import annotations
 
 import os
-import re
 import threading
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from textual.screen import Screen
 
 from wizard.config import SetupConfig, parse_config
 from wizard.record import RecordStore, SetupRecord
+from wizard.redact import Redactor
 from wizard.settings import AzureSettings
 from wizard.validate import check_alias, check_api_url, check_name
 
@@ -54,8 +54,6 @@ PAGE_FOR_STEP = {"inputs": "placement", "alias": "astro", "api_url": "astro", "p
 RECORD_STATE = {"done": "done", "failed": "failed", "conflict": "conflict", "waiting": "waiting",
                 "blocked": "blocked", "applying": "waiting", "todo": "todo", "running": "running"}
 DRAFT_NAME = "draft.toml"
-_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_SUB_IN_ID = re.compile(r"(/subscriptions/)([0-9a-fA-F-]{36})", re.I)
 
 
 def _vnet_data(vnet: Any, resource_group: str) -> dict[str, Any]:
@@ -63,11 +61,6 @@ def _vnet_data(vnet: Any, resource_group: str) -> dict[str, Any]:
     subnets = list(vnet.subnets or [])
     return {"location": vnet.location, "resource_group": resource_group, "subnets": [s.name for s in subnets],
             "prefixes": {s.name: s.address_prefix or ", ".join(s.address_prefixes or []) for s in subnets}}
-
-
-def mask_id(value: str) -> str:
-    """A subscription or tenant id with all but its last four characters hidden."""
-    return "****" + value[-4:] if len(value) > 4 else value
 
 
 class EngineEvent(Message):
@@ -587,9 +580,7 @@ class WizardApp(App[int]):
         """Subscription and tenant ids masked (last 4 kept) when --redact is on; everything on screen goes here."""
         if not self.redact_on or not text:
             return text
-        text = _SUB_IN_ID.sub(lambda m: m.group(1) + mask_id(m.group(2)), text)
-        known = self.known_ids | {self.config.subscription_id.lower()} - {""}
-        return _GUID.sub(lambda m: mask_id(m.group(0)) if m.group(0).lower() in known else m.group(0), text)
+        return Redactor(True, self.known_ids | {self.config.subscription_id.lower()})(text)
 
     # -- quitting ------------------------------------------------------------------------------------------
     def resume_hint(self) -> str:
@@ -626,19 +617,9 @@ class WizardApp(App[int]):
         return out
 
 
-def _parse_nameserver(value: str | None) -> tuple[str, int] | None:
-    if not value:
-        return None
-    host, _, port = value.rpartition(":")
-    try:
-        return (host or value, int(port)) if host else (value, 53)
-    except ValueError:
-        return None
-
-
 def run_tui(args: Any) -> int:
     """`astro-privatelink` (real Azure) and `astro-privatelink demo` (the built-in sandbox)."""
-    from wizard.settings import SettingsError
+    from wizard.settings import ENV_DNS_SERVER, SettingsError
 
     redact = bool(getattr(args, "redact", False))
     if getattr(args, "command", None) == "demo":
@@ -651,7 +632,15 @@ def run_tui(args: Any) -> int:
         except SettingsError as exc:
             print(f"astro-privatelink: {exc}")
             return 2
-        app = WizardApp(settings=settings, redact=redact,
-                        nameserver=_parse_nameserver(os.environ.get("ASTRO_PL_DNS_SERVER")))
+        nameserver = None
+        if os.environ.get(ENV_DNS_SERVER):
+            from steps.verify import parse_nameserver  # the same HOST[:PORT] rules as `verify --nameserver`
+
+            try:
+                nameserver = parse_nameserver(os.environ[ENV_DNS_SERVER])
+            except ValueError as exc:
+                print(f"astro-privatelink: {ENV_DNS_SERVER}: {exc}")
+                return 2
+        app = WizardApp(settings=settings, redact=redact, nameserver=nameserver)
     code = app.run()
     return int(code or 0)

@@ -162,12 +162,14 @@ class PlainWizard:
     def mask(self, value: str) -> str:
         if not self.redact or not value:
             return value
-        from wizard.report import Redactor
+        from wizard.redact import Redactor
 
         return Redactor(True, {self.config.subscription_id} if getattr(self, "config", None) else set())(value)
 
     def sub_label(self, sub_id: str) -> str:
-        return "****" + sub_id[-4:] if self.redact and len(sub_id) > 4 else sub_id
+        from wizard.redact import mask
+
+        return mask(sub_id) if self.redact and len(sub_id) > 4 else sub_id
 
     # -- the conversation -------------------------------------------------------------------------------
     def run(self) -> int:

@@ -9,43 +9,18 @@ are masked everywhere (last 4 characters kept). Never a token: none is stored an
 from __future__ import annotations
 
 import io
-import re
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from wizard.redact import Redactor
 
 if TYPE_CHECKING:  # pragma: no cover
     from steps.base import Plan
     from wizard.engine import Engine
 
 LAST_ERRORS = 5
-_SUB_IN_PATH = re.compile(r"(/subscriptions/)([^/\s'\"]+)", re.I)
 _PROBLEM_STATES = ("failed", "conflict")
-
-
-def mask(value: str) -> str:
-    """A subscription id with all but its last four characters hidden."""
-    return "****" + value[-4:] if len(value) > 4 else "****"
-
-
-@dataclass
-class Redactor:
-    """Masks subscription ids in text: any `/subscriptions/<id>` and each known id wherever it appears."""
-
-    on: bool
-    known: set[str] = field(default_factory=set)
-
-    def __call__(self, text: str | None) -> str:
-        if text is None:
-            return ""
-        if not self.on:
-            return text
-        out = _SUB_IN_PATH.sub(lambda m: m.group(1) + mask(m.group(2)), text)
-        for sub in sorted(self.known, key=len, reverse=True):
-            if sub and len(sub) > 4:
-                out = re.sub(re.escape(sub), mask(sub), out, flags=re.I)
-        return out
 
 
 def render_report(engine: "Engine", plans: "list[Plan] | None" = None, *, redact: bool = False,
