@@ -20,8 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from engine_helpers import make_engine  # noqa: E402
-from wizard.sandbox.server import Sandbox  # noqa: E402
+from engine_helpers import make_engine
+
+from wizard.sandbox.server import Sandbox
 
 REAL = {"privateEndpoint": 60.0, "privateDnsZone": 30.0, "virtualNetworkLink": 30.0, "record": 1.0}
 

@@ -45,7 +45,7 @@ async def run(items: list[PickItem]) -> None:
         painted: list[float] = []
         original = Picker.refilter
 
-        def timed(self) -> None:  # noqa: ANN001 - filter, fill the window, then wait for the screen update
+        def timed(self) -> None:
             t0 = time.perf_counter()
             original(self)
             self.call_after_refresh(lambda: painted.append(time.perf_counter() - t0))

@@ -24,11 +24,11 @@ def main() -> int:
     args = parser.parse_args()
 
     from steps.verify import run_verify
-    from wizard.azure import ClientFactory
-    from wizard.config import SetupConfig
+    from wizard.core.azure import ClientFactory
+    from wizard.core.config import SetupConfig
+    from wizard.core.settings import AzureSettings
     from wizard.engine import ApprovalPolling, Engine
     from wizard.sandbox.server import Sandbox
-    from wizard.settings import AzureSettings
 
     with Sandbox(world="demo", approve_after=0.0) as sb:
         sb.knobs.lro_seconds = {k: 0.1 for k in sb.knobs.lro_seconds}
@@ -41,7 +41,7 @@ def main() -> int:
         ctx = engine.ctx
         dns_vnet = sb.knobs.dns_vnet_id
 
-        def scenario(name: str, setup, undo) -> None:  # noqa: ANN001
+        def scenario(name: str, setup, undo) -> None:
             setup()
             times, ok = [], None
             for _ in range(args.runs):
@@ -51,7 +51,7 @@ def main() -> int:
                 ok = report.ok
             undo()
             time.sleep(0.15)
-            print(f"{name:28s} ok={str(ok):5s} median {statistics.median(times) * 1000:7.1f} ms   "
+            print(f"{name:28s} ok={ok!s:5s} median {statistics.median(times) * 1000:7.1f} ms   "
                   f"worst {max(times) * 1000:7.1f} ms")
 
         nothing = lambda: None  # noqa: E731

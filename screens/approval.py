@@ -105,7 +105,7 @@ class ApprovalScreen(WizardScreen):
             if approval is not None and approval.data.get("support_text"):
                 self.app.call_from_thread(self._support, approval.data["support_text"], token)
             result = engine.apply(wait_for_approval=True, plans=plans)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             message = self.wizard.explain(exc)
             self.app.call_from_thread(self._poll_failed, message, token)
             return

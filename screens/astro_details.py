@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.widgets import Button, Collapsible, Input, Static
 
 from screens.base import WizardScreen
-from wizard.validate import check_alias, check_api_url
+from wizard.core.validate import check_alias, check_api_url
 
 WHERE = ("The Remote Execution API URL is in the Astro UI: open your Deployment, then Details; it looks like "
          "https://<cluster-id>.external.astronomer.run. Its first part is your Astro cluster ID (also under "

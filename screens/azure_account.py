@@ -14,7 +14,7 @@ from textual.widgets import Button, Static
 
 from screens.base import WizardScreen
 from screens.widgets.picker import Picker
-from wizard.settings import ENV_ACCESS_TOKEN
+from wizard.core.constants import ENV_ACCESS_TOKEN
 
 NOT_SIGNED_IN_HELP = (
     "Two ways to sign in:\n"
@@ -49,7 +49,7 @@ class AzureAccountScreen(WizardScreen):
 
     @work(thread=True, exclusive=True, group="azure-account")
     def check(self) -> None:
-        from wizard.azure import AzureAccessError
+        from wizard.core.azure import AzureAccessError
 
         try:
             factory = self.wizard.get_factory()
@@ -57,7 +57,7 @@ class AzureAccountScreen(WizardScreen):
         except AzureAccessError as exc:
             self.app.call_from_thread(self._not_signed_in, str(exc))
             return
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.app.call_from_thread(self._not_signed_in, self.wizard.explain(exc))
             return
         self.wizard.identity = identity
@@ -65,7 +65,7 @@ class AzureAccountScreen(WizardScreen):
         self.app.call_from_thread(self._signed_in, identity)
         try:
             items = self.wizard.list_subscriptions()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.app.call_from_thread(self.query_one(Picker).set_error, self.wizard.explain(exc))
             return
         self.app.call_from_thread(self._subscriptions, items)

@@ -34,7 +34,7 @@ class WizardScreen(Screen):
         self.cancel_events: list[Any] = []
 
     @property
-    def wizard(self) -> "WizardApp":
+    def wizard(self) -> WizardApp:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:

@@ -60,7 +60,7 @@ class DoneScreen(WizardScreen):
         try:
             engine = self.wizard.make_engine()
             pe = engine.ctx.endpoint()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             pe = None
             self.app.call_from_thread(self.say, self.wizard.explain(exc), error=True)
         self.app.call_from_thread(self._show, pe)

@@ -11,7 +11,8 @@ from textual.widgets import Button, Input, Static
 
 from screens.base import WizardScreen
 from screens.widgets.picker import PickerScreen, PickItem
-from wizard.validate import DEFAULT_ENDPOINT_NAME, check_name
+from wizard.core.constants import DEFAULT_ENDPOINT_NAME
+from wizard.core.validate import check_name
 
 
 def _last(resource_id: str) -> str:
@@ -220,7 +221,7 @@ class PlacementScreen(WizardScreen):
     def load_vnet_details(self) -> None:
         try:
             self.wizard.vnet_details(self.wizard.config.vnet)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             message = self.wizard.explain(exc)
             self.app.call_from_thread(self.say, message, error=True)
             return

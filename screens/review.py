@@ -11,7 +11,7 @@ from textual.widgets import Button, LoadingIndicator, Static
 
 from screens.base import WizardScreen
 from screens.widgets.checklist import GLYPH, STYLE
-from wizard.validate import ASTRO_DNS_ZONE
+from wizard.core.constants import ASTRO_DNS_ZONE
 
 ACTION_WORD = {"done": "exists, reused", "create": "will be created", "update": "will be updated",
                "conflict": "CONFLICT", "blocked": "after an earlier step", "waiting": "waiting",
@@ -76,7 +76,7 @@ class ReviewScreen(WizardScreen):
         try:
             engine = self.wizard.make_engine(allow_update=self.allow_update)
             plans = engine.plan()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.app.call_from_thread(self._failed, self.wizard.explain(exc))
             return
         titles = {s.key: (s.number, s.title) for s in engine.steps}

@@ -51,7 +51,7 @@ class VerifyScreen(WizardScreen):
             settings = self.wizard.settings
             report = run_verify(engine.ctx, nameserver=self.wizard.nameserver,
                                 ca_file=settings.ca_file if settings else None)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.app.call_from_thread(self._failed, self.wizard.explain(exc))
             return
         self.app.call_from_thread(self._show_report, report)

@@ -11,10 +11,8 @@ from dataclasses import dataclass
 
 from steps.base import Action, Outcome, Plan, Progress, State, Step
 from steps.context import SetupContext, ZoneInfo
-from wizard.errors import StepFailed, explain
-from wizard.validate import ASTRO_DNS_ZONE
-
-RECORD_TTL = 300
+from wizard.core.constants import ASTRO_DNS_ZONE, RECORD_TTL
+from wizard.core.errors import StepFailed, explain
 
 
 @dataclass

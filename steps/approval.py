@@ -8,11 +8,12 @@ failed, with what to do (the documentation says a disconnected endpoint should b
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-from steps.base import Action, Outcome, Plan, Progress, State, Step, Stopped, retry_after_seconds
+from steps.base import Action, Outcome, Plan, Progress, Step, Stopped, retry_after_seconds
 from steps.context import EndpointInfo, SetupContext
+from wizard.core.constants import CONNECTION_NAME
 
 
 @dataclass
@@ -23,7 +24,7 @@ class ApprovalObservation:
 def support_request(ctx: SetupContext, pe: EndpointInfo | None) -> str:
     """The message to send Astronomer support so they can approve the connection."""
     rid = pe.id if pe else "(created in step 2)"
-    conn = (pe.connection_name if pe else None) or "astro-privatelink-connection"
+    conn = (pe.connection_name if pe else None) or CONNECTION_NAME
     region = (pe.location if pe else None) or ctx.config.region or "(the VNet's region)"
     return (
         "Hello Astronomer support,\n\n"
@@ -78,7 +79,7 @@ class WaitForApproval(Step):
         """Poll until the connection leaves Pending (or the timeout); returns the last plan."""
         from azure.core.exceptions import HttpResponseError
 
-        from wizard.errors import explain
+        from wizard.core.errors import explain
 
         started = clock()
         delay = first

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
     from steps.context import SetupContext
@@ -126,22 +127,22 @@ class Step(ABC):
     depends_on: tuple[str, ...] = ()
 
     @abstractmethod
-    def inspect(self, ctx: "SetupContext") -> Any:
+    def inspect(self, ctx: SetupContext) -> Any:
         """Read what exists in Azure now; never writes."""
 
     @abstractmethod
-    def plan(self, ctx: "SetupContext", observation: Any) -> Plan:
+    def plan(self, ctx: SetupContext, observation: Any) -> Plan:
         """Decide, from the observation alone, what apply would do."""
 
     @abstractmethod
-    def apply(self, ctx: "SetupContext", plan: Plan, progress: Progress) -> Outcome:
+    def apply(self, ctx: SetupContext, plan: Plan, progress: Progress) -> Outcome:
         """Do what the plan says and nothing else."""
 
-    def run_plan(self, ctx: "SetupContext") -> Plan:
+    def run_plan(self, ctx: SetupContext) -> Plan:
         return self.plan(ctx, self.inspect(ctx))
 
 
-def wait_for_poller(poller: Any, ctx: "SetupContext", step: str, what: str, progress: Progress,
+def wait_for_poller(poller: Any, ctx: SetupContext, step: str, what: str, progress: Progress,
                     clock: Callable[[], float] = time.monotonic) -> Any:
     """Wait for an SDK LROPoller while reporting elapsed time; stop promptly when the user cancels."""
     started = clock()
@@ -173,7 +174,7 @@ def retry_after_seconds(headers: object, default: float = 1.0) -> float:
 TERMINAL_STATES = ("succeeded", "failed", "canceled")
 
 
-def wait_until_settled(ctx: "SetupContext", step: str, what: str, progress: Progress,
+def wait_until_settled(ctx: SetupContext, step: str, what: str, progress: Progress,
                        read_state: Callable[[], str | None]) -> None:
     """Poll a resource someone else is provisioning until its provisioningState is terminal (or it is gone)."""
     started = time.monotonic()

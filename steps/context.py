@@ -8,48 +8,15 @@ Reads that several steps need (the VNet, the endpoint and its NIC, the DNS zones
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from wizard.azure import ClientFactory
-from wizard.config import SetupConfig
-from wizard.validate import ASTRO_DNS_ZONE, check_api_url
-
-NETWORK = "Microsoft.Network"
-
-
-def parse_id(resource_id: str) -> dict[str, str]:
-    """Split an ARM id into subscription, resource_group, and the name after each type segment (lower-case keys)."""
-    parts = [p for p in resource_id.strip("/").split("/") if p]
-    out: dict[str, str] = {}
-    i = 0
-    while i + 1 < len(parts):
-        key, value = parts[i].lower(), parts[i + 1]
-        if key == "subscriptions":
-            out["subscription"] = value
-        elif key == "resourcegroups":
-            out["resource_group"] = value
-        elif key == "providers":
-            out["namespace"] = value
-        else:
-            out[key] = value
-        i += 2
-    return out
-
-
-def text(value: object) -> str:
-    """An SDK enum or string as its plain value ('Succeeded', not 'ProvisioningState.SUCCEEDED')."""
-    if value is None:
-        return ""
-    return str(getattr(value, "value", value))
-
-
-def same_id(a: str | None, b: str | None) -> bool:
-    return bool(a and b and a.strip("/").lower() == b.strip("/").lower())
-
-
-def vnet_id(subscription: str, resource_group: str, name: str) -> str:
-    return f"/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/{NETWORK}/virtualNetworks/{name}"
+from wizard.core.azure import ClientFactory
+from wizard.core.config import SetupConfig
+from wizard.core.constants import ASTRO_DNS_ZONE
+from wizard.core.ids import dns_zone_id, enum_text, parse_id, same_id
+from wizard.core.validate import check_api_url
 
 
 @dataclass
@@ -229,9 +196,9 @@ class SetupContext:
                 ip = None
         return EndpointInfo(
             id=pe.id, name=pe.name, location=(pe.location or "").lower(),
-            provisioning_state=text(pe.provisioning_state), subnet_id=pe.subnet.id if pe.subnet else "",
+            provisioning_state=enum_text(pe.provisioning_state), subnet_id=pe.subnet.id if pe.subnet else "",
             alias=conn.private_link_service_id if conn else None, connection_name=conn.name if conn else None,
-            connection_status=text(state.status) if state and state.status else None,
+            connection_status=enum_text(state.status) if state and state.status else None,
             connection_description=state.description if state else None,
             nic_id=nic_id, nic_name=nic_name, private_ip=ip)
 
@@ -248,11 +215,11 @@ class SetupContext:
             rg = parse_id(z.id).get("resource_group", "")
             links = [LinkInfo(id=lk.id, name=lk.name, vnet_id=lk.virtual_network.id if lk.virtual_network else "",
                               registration_enabled=bool(lk.registration_enabled),
-                              provisioning_state=text(lk.provisioning_state),
-                              link_state=text(lk.virtual_network_link_state) or None)
+                              provisioning_state=enum_text(lk.provisioning_state),
+                              link_state=enum_text(lk.virtual_network_link_state) or None)
                      for lk in dns.virtual_network_links.list(rg, z.name)]
             out.append(ZoneInfo(id=z.id, name=z.name, resource_group=rg,
-                                provisioning_state=text(z.provisioning_state),
+                                provisioning_state=enum_text(z.provisioning_state),
                                 record_sets=int(z.number_of_record_sets or 0), links=links))
         return out
 
@@ -283,5 +250,4 @@ class SetupContext:
         return None, f"a new zone in resource group '{self.config.zone_resource_group}'"
 
     def zone_id_for_new(self) -> str:
-        return (f"/subscriptions/{self.subscription}/resourceGroups/{self.config.zone_resource_group}"
-                f"/providers/{NETWORK}/privateDnsZones/{ASTRO_DNS_ZONE}")
+        return dns_zone_id(self.subscription, self.config.zone_resource_group)

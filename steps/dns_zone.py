@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from steps.base import Action, Outcome, Plan, Progress, State, Step, wait_for_poller, wait_until_settled
-from steps.context import SetupContext, ZoneInfo, text
-from wizard.errors import StepFailed, explain
-from wizard.validate import ASTRO_DNS_ZONE
+from steps.context import SetupContext, ZoneInfo
+from wizard.core.constants import ASTRO_DNS_ZONE
+from wizard.core.errors import StepFailed, explain
+from wizard.core.ids import enum_text
 
 
 @dataclass
@@ -72,7 +73,7 @@ class CreateDnsZone(Step):
                     progress(self.key, "the zone appeared meanwhile; using it")
             else:
                 wait_until_settled(ctx, self.key, "creating the zone", progress,
-                                   lambda: text(dns.private_zones.get(rg, ASTRO_DNS_ZONE).provisioning_state))
+                                   lambda: enum_text(dns.private_zones.get(rg, ASTRO_DNS_ZONE).provisioning_state))
         except HttpResponseError as exc:
             raise StepFailed(explain(exc, subscription_id=ctx.subscription)) from exc
         ctx.refresh("zones")

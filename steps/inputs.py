@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from steps.base import Action, Outcome, Plan, Progress, State, Step, retry_after_seconds
-from steps.context import LookupProblem, SetupContext, parse_id
+from steps.context import LookupProblem, SetupContext
+from wizard.core.ids import parse_id
 
 
 @dataclass

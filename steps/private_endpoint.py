@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from steps.base import Action, Outcome, Plan, Progress, State, Step, wait_for_poller, wait_until_settled
-from steps.context import EndpointInfo, SetupContext, parse_id, same_id
-from wizard.errors import StepFailed, explain
-from wizard.validate import request_message
-
-CONNECTION_NAME = "astro-privatelink-connection"
+from steps.context import EndpointInfo, SetupContext
+from wizard.core.constants import CONNECTION_NAME
+from wizard.core.errors import StepFailed, explain
+from wizard.core.ids import parse_id, same_id
+from wizard.core.validate import request_message
 
 
 @dataclass

@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from steps.base import Outcome, Progress, State, wait_for_poller
-from steps.context import SetupContext, parse_id
+from steps.context import SetupContext
+from wizard.core.ids import parse_id
 
 if TYPE_CHECKING:  # pragma: no cover
-    from wizard.record import SetupRecord
+    from wizard.core.record import SetupRecord
 
 
 def _delete(ctx: SetupContext, key: str, rid: str, progress: Progress) -> str:
@@ -52,10 +53,10 @@ def _delete(ctx: SetupContext, key: str, rid: str, progress: Progress) -> str:
 _ORDER = ("a_record", "vnet_link:", "dns_zone", "private_endpoint")
 
 
-def teardown(ctx: SetupContext, record: "SetupRecord", progress: Progress) -> list[Outcome]:
+def teardown(ctx: SetupContext, record: SetupRecord, progress: Progress) -> list[Outcome]:
     from azure.core.exceptions import HttpResponseError
 
-    from wizard.errors import explain
+    from wizard.core.errors import explain
 
     outcomes: list[Outcome] = []
     for prefix in _ORDER:

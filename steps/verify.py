@@ -26,12 +26,15 @@ import ipaddress
 import os
 import threading
 import time
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
-from steps.context import EndpointInfo, SetupContext, ZoneInfo, parse_id, same_id
-from wizard.validate import ASTRO_DNS_ZONE, check_api_url
+from steps.context import EndpointInfo, SetupContext, ZoneInfo
+from wizard.core.constants import ASTRO_DNS_ZONE
+from wizard.core.ids import parse_id, same_id
+from wizard.core.validate import check_api_url
 
 DEFAULT_TIMEOUT = 3.0          # seconds, per network check (DNS lookup; HTTPS request)
 ENV_DNS_SERVER = "ASTRO_PL_DNS_SERVER"
@@ -206,7 +209,7 @@ class Rule:
     uses_asg: bool = False  # refers to application security groups: cannot be evaluated from addresses
 
     @classmethod
-    def from_sdk(cls, r: Any, nsg: str = "", default: bool = False) -> "Rule":
+    def from_sdk(cls, r: Any, nsg: str = "", default: bool = False) -> Rule:
         def many(single: Any, multiple: Any) -> list[str]:
             vals = [str(v) for v in (multiple or []) if v]
             if single:
@@ -576,7 +579,7 @@ def probe_https(ip: str, port: int, host: str, ca_file: str | None, timeout: flo
     def run() -> None:
         try:
             box["response"] = https_get_via(ip, port, host, "/", ca_file=ca_file, timeout=timeout)
-        except BaseException as exc:  # noqa: BLE001 - classified below
+        except BaseException as exc:
             box["error"] = exc
 
     worker = threading.Thread(target=run, name="verify-https", daemon=True)
@@ -853,9 +856,9 @@ def run_verify(ctx: SetupContext, *, nameserver: tuple[str, int] | None = None, 
             nonlocal azure_error
             try:
                 return fut.result()
-            except Exception as exc:  # noqa: BLE001 - an Azure read that failed becomes a failed check
+            except Exception as exc:
                 from steps.context import LookupProblem
-                from wizard.errors import explain
+                from wizard.core.errors import explain
 
                 failed_reads.add(what)
                 if azure_error is None:
@@ -913,7 +916,7 @@ def run_verify(ctx: SetupContext, *, nameserver: tuple[str, int] | None = None, 
         if outcome.kind == "timeout" and conn.ok:
             try:
                 nsg = inspect_nsgs(ctx, spaces, pe, target, port)
-            except Exception as exc:  # noqa: BLE001 - the NSG read is a best effort
+            except Exception as exc:
                 nsg = NsgFinding(notes=[f"the NSGs could not be read ({type(exc).__name__})"])
         elif outcome.kind == "tls":
             names = peer_names(target, port, host, timeout)

@@ -11,9 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from steps.base import Action, Outcome, Plan, Progress, State, Step, wait_for_poller, wait_until_settled
-from steps.context import SetupContext, ZoneInfo, parse_id, same_id, text
-from wizard.errors import StepFailed, explain
-from wizard.validate import ASTRO_DNS_ZONE, check_name, link_name_for
+from steps.context import SetupContext, ZoneInfo
+from wizard.core.constants import ASTRO_DNS_ZONE
+from wizard.core.errors import StepFailed, explain
+from wizard.core.ids import enum_text, parse_id, same_id
+from wizard.core.validate import check_name, link_name_for
 
 
 @dataclass
@@ -148,7 +150,7 @@ class LinkVnets(Step):
                     return None  # a previous run created it; the next inspection sees it
                 wait_for_poller(poller, ctx, self.key, what, progress)
             else:
-                wait_until_settled(ctx, self.key, f"finishing link '{item.link_name}'", progress, lambda: text(
+                wait_until_settled(ctx, self.key, f"finishing link '{item.link_name}'", progress, lambda: enum_text(
                     dns.virtual_network_links.get(zone.resource_group, zone.name, item.link_name).provisioning_state))
         except HttpResponseError as exc:
             return StepFailed(explain(exc, subscription_id=ctx.subscription))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from wizard.app import WizardApp
 from wizard.engine import ApprovalPolling
@@ -77,7 +78,7 @@ async def through_to_review(pilot: Any) -> None:
 
 
 def demo_answers(app: WizardApp, sandbox: Any) -> None:
-    from wizard.config import SetupConfig
+    from wizard.core.config import SetupConfig
 
     app.config = SetupConfig(alias=sandbox.demo_alias, api_url=sandbox.demo_api_url,
                              subscription_id=sandbox.subscription_id, resource_group=RG, vnet=VNET, subnet=SUBNET)

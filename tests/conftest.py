@@ -8,8 +8,9 @@ over HTTPS, trusting the sandbox CA, with a static bearer token.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from azure.core.credentials import AccessToken

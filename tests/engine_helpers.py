@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from wizard.azure import ClientFactory
-from wizard.config import SetupConfig
+from wizard.core.azure import ClientFactory
+from wizard.core.config import SetupConfig
+from wizard.core.record import RecordStore
+from wizard.core.settings import AzureSettings
 from wizard.engine import ApprovalPolling, Engine
-from wizard.record import RecordStore
 from wizard.sandbox.server import Sandbox
-from wizard.settings import AzureSettings
 
 RG = "rg-aks-prod"
 VNET = "vnet-aks-prod"

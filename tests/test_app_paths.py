@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from app_helpers import RG, SUBNET, VNET, make_app, screen_name, start_at, through_to_review, wait_for
 from textual.widgets import Input, Static
-
-from app_helpers import (RG, SUBNET, VNET, fill_placement, make_app, screen_name, start_at, through_to_review,
-                         wait_for)
 
 DENY_PE = [("Microsoft.Network/privateEndpoints/write", "/subscriptions")]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from wizard.azure import NO_CREDENTIAL_MESSAGE, AzureAccessError, ClientFactory, StaticTokenCredential
-from wizard.settings import AzureSettings, SettingsError, state_dir
+from wizard.core.azure import NO_CREDENTIAL_MESSAGE, AzureAccessError, ClientFactory, StaticTokenCredential
+from wizard.core.settings import AzureSettings, SettingsError, state_dir
 
 
 def test_settings_from_env_and_flags(tmp_path):
@@ -81,7 +81,7 @@ def test_clients_are_built_once_and_reach_the_sandbox(sandbox):
 def test_a_wrong_token_is_explained(sandbox):
     from azure.core.exceptions import ClientAuthenticationError
 
-    from wizard.errors import explain
+    from wizard.core.errors import explain
 
     factory = ClientFactory(AzureSettings(arm_endpoint=sandbox.arm_endpoint, access_token="wrong",
                                           ca_file=sandbox.ca_file))

@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-
 from engine_helpers import demo_config
+
 from wizard.cli import main
 
 

@@ -6,8 +6,8 @@ import stat
 
 import pytest
 
-from wizard.config import ConfigError, SetupConfig, parse_config
-from wizard.record import RecordStore, SetupRecord
+from wizard.core.config import ConfigError, SetupConfig, parse_config
+from wizard.core.record import RecordStore, SetupRecord
 
 GOOD = """
 [astro]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ServiceRequestError
-
 from engine_helpers import RG, VNET, vnet_id
-from wizard.errors import explain, role_for
+
+from wizard.core.errors import explain, role_for
 
 
 def _pe(sandbox, location="eastus2", alias=None):

@@ -16,8 +16,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from engine_helpers import demo_config, make_engine, vnet_id, world_summary
+
 from wizard.cli import main
 from wizard.export import ExportError, build, render
 

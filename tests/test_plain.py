@@ -8,16 +8,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from engine_helpers import RG, SUBNET, VNET, sandbox_settings, world_summary
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from engine_helpers import RG, SUBNET, VNET, sandbox_settings, world_summary
-from wizard.azure import ClientFactory
 from wizard.cli import main
+from wizard.core.azure import ClientFactory
+from wizard.core.record import RecordStore
+from wizard.core.transcript import Transcript, read_entries
 from wizard.engine import ApprovalPolling
 from wizard.plain import PlainWizard, Prompter, should_use_plain
-from wizard.record import RecordStore
-from wizard.transcript import Transcript, read_entries
 
 ENTER, CTRL_C, CTRL_U = "\r", "\x03", "\x15"
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from engine_helpers import demo_config, make_engine
+
 from wizard.cli import main
-from wizard.record import RecordStore
-from wizard.redact import Redactor, mask
+from wizard.core.record import RecordStore
+from wizard.core.redact import Redactor, mask
+from wizard.core.transcript import failed_entries, log_path_for, read_entries
 from wizard.report import render_report
-from wizard.transcript import failed_entries, log_path_for, read_entries
 
 
 @pytest.fixture

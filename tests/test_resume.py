@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from engine_helpers import demo_config, make_engine, world_summary
+
 from wizard.engine import EXIT_OK, EXIT_PENDING
 
 FAST = {"privateEndpoint": 0.1, "privateDnsZone": 0.1, "virtualNetworkLink": 0.1, "delete": 0.1, "visibility": 0.0}

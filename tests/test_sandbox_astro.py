@@ -158,7 +158,7 @@ def test_stop_is_prompt_with_a_held_connection(ca: SandboxCA, world: World, ca_f
     def client() -> None:
         try:
             get(PE_IP, port, ca_file, timeout=5.0)
-        except BaseException as exc:  # noqa: BLE001 - collected for the assertion below
+        except BaseException as exc:
             errors.append(exc)
 
     thread = threading.Thread(target=client, daemon=True)

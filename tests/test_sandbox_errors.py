@@ -9,9 +9,9 @@ import httpx
 import pytest
 from azure.core import MatchConditions
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
-
 from conftest import make_sdk
 from test_sandbox_arm import RG, ZONE, create_pe, ids, pe_body
+
 from wizard.sandbox.seeds import HIDDEN_ALIAS
 from wizard.sandbox.world import T_NIC, T_PE
 

@@ -8,9 +8,9 @@ import time
 import httpx
 import pytest
 from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
-
 from conftest import make_sdk
 from test_sandbox_arm import RG, ZONE, create_pe, pe_body
+
 from wizard.sandbox.world import T_PE, T_ZONE
 
 

@@ -11,11 +11,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
-
 from app_helpers import RG, SUBNET, VNET, make_app, screen_name, wait_for, workers_idle
 from engine_helpers import make_engine
-from wizard.config import SetupConfig
+from textual.widgets import Input
+
+from wizard.core.config import SetupConfig
 from wizard.engine import ApprovalPolling
 
 SIZES = [(80, 24), (120, 40)]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from engine_helpers import RG, SUBNET, VNET, demo_config, make_engine, states, vnet_id, world_summary
+
 from steps.base import Action
 from wizard.engine import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_PENDING
 

@@ -2,8 +2,14 @@
 
 import pytest
 
-from wizard.validate import (check_alias, check_api_url, check_name, check_resource_group_name, link_name_for,
-                             request_message)
+from wizard.core.validate import (
+    check_alias,
+    check_api_url,
+    check_name,
+    check_resource_group_name,
+    link_name_for,
+    request_message,
+)
 
 GUID = "6f3d8a52-1c4e-4b7a-9d2e-5a8c0f1b7e34"
 

@@ -7,14 +7,35 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from types import SimpleNamespace
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-from steps.verify import (CONNECTION, DNS, HTTPS, LINKS, RECORD, CheckResult, EndpointInfo, HttpsOutcome, NsgFinding,
-                          Rule, VerifyReport, check_https, check_record, classify_addresses, deciding_rule,
-                          inside_commands, is_private, parse_nameserver, port_matches, prefix_matches, run_verify)
+from steps.verify import (
+    CONNECTION,
+    DNS,
+    HTTPS,
+    LINKS,
+    RECORD,
+    CheckResult,
+    EndpointInfo,
+    HttpsOutcome,
+    NsgFinding,
+    Rule,
+    VerifyReport,
+    check_https,
+    check_record,
+    classify_addresses,
+    deciding_rule,
+    inside_commands,
+    is_private,
+    parse_nameserver,
+    port_matches,
+    prefix_matches,
+    run_verify,
+)
 from wizard.verify_report import render_json, render_text
 
 FAST_LRO = {"privateEndpoint": 0.1, "privateDnsZone": 0.1, "virtualNetworkLink": 0.1, "delete": 0.1,
@@ -173,10 +194,10 @@ class Setup:
     """A complete setup in the sandbox, with the engine that built it and helpers to break and repair it."""
 
     def __init__(self, sb: Any) -> None:
-        from wizard.azure import ClientFactory
-        from wizard.config import SetupConfig
+        from wizard.core.azure import ClientFactory
+        from wizard.core.config import SetupConfig
+        from wizard.core.settings import AzureSettings
         from wizard.engine import ApprovalPolling, Engine
-        from wizard.settings import AzureSettings
 
         self.sb = sb
         self.config = SetupConfig(alias=sb.demo_alias, api_url=sb.demo_api_url, subscription_id=sb.subscription_id,
@@ -393,7 +414,7 @@ def test_cli_verify(good: Setup, monkeypatch: pytest.MonkeyPatch, tmp_path: Any,
 
 def test_azure_unreadable_is_a_failed_check(good: Setup) -> None:
     from steps.context import SetupContext
-    from wizard.azure import ClientFactory
+    from wizard.core.azure import ClientFactory
 
     ctx = SetupContext(good.config, ClientFactory(good.settings.with_overrides(access_token="not-a-valid-token")))
     report = run_verify(ctx, nameserver=good.sb.dns_address, timeout=SHORT, ca_file=good.sb.ca_file)
@@ -407,7 +428,7 @@ def test_bad_api_url_is_reported_not_raised(good: Setup) -> None:
     from dataclasses import replace
 
     from steps.context import SetupContext
-    from wizard.azure import ClientFactory
+    from wizard.core.azure import ClientFactory
 
     ctx = SetupContext(replace(good.config, api_url="https://example.com"), ClientFactory(good.settings))
     report = run_verify(ctx, nameserver=good.sb.dns_address, timeout=SHORT)

@@ -10,23 +10,24 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 
-from wizard.config import SetupConfig, parse_config
-from wizard.record import RecordStore, SetupRecord
-from wizard.redact import Redactor
-from wizard.settings import AzureSettings
-from wizard.validate import check_alias, check_api_url, check_name
+from wizard.core.config import SetupConfig, parse_config
+from wizard.core.record import RecordStore, SetupRecord
+from wizard.core.redact import Redactor
+from wizard.core.settings import AzureSettings
+from wizard.core.validate import check_alias, check_api_url, check_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from steps.base import Plan
-    from wizard.azure import ClientFactory
+    from wizard.core.azure import ClientFactory
     from wizard.engine import ApprovalPolling, Engine, Event
 
 PAGES: list[tuple[str, str]] = [
@@ -66,7 +67,7 @@ def _vnet_data(vnet: Any, resource_group: str) -> dict[str, Any]:
 class EngineEvent(Message):
     """An engine event, carried from a worker thread to the UI."""
 
-    def __init__(self, event: "Event", token: object = None) -> None:
+    def __init__(self, event: Event, token: object = None) -> None:
         super().__init__()
         self.event = event
         self.token = token
@@ -88,11 +89,11 @@ class WizardApp(App[int]):
 
     def __init__(self, *, settings: AzureSettings | None = None, state: Path | str | None = None,
                  redact: bool = False, sandbox: Any = None, sandbox_world: str | None = None,
-                 approve_after: float | None = None, approval: "ApprovalPolling | None" = None,
+                 approve_after: float | None = None, approval: ApprovalPolling | None = None,
                  nameserver: tuple[str, int] | None = None, clock: Callable[[], float] | None = None,
                  preload_sdk: bool = True, demo_prefill: bool | None = None) -> None:
         super().__init__()
-        from wizard.settings import state_dir
+        from wizard.core.settings import state_dir
 
         self.store = RecordStore(Path(state) if state is not None else state_dir())
         self.config = SetupConfig()
@@ -110,8 +111,8 @@ class WizardApp(App[int]):
         self.clock = clock or time.monotonic
         self._preload = preload_sdk
         self.settings = settings
-        self.factory: "ClientFactory | None" = None
-        from wizard.transcript import Transcript
+        self.factory: ClientFactory | None = None
+        from wizard.core.transcript import Transcript
 
         # Every ARM request, for support tickets (no token, no body): <state dir>/<cluster-id>.requests.log
         self.transcript = Transcript()
@@ -119,7 +120,7 @@ class WizardApp(App[int]):
         self._factory_error: str | None = None
         self.step_states: dict[str, str] = {}
         self.step_messages: dict[str, str] = {}
-        self.plans: dict[str, "Plan"] = {}
+        self.plans: dict[str, Plan] = {}
         self.reviewed = False
         self.allow_update: set[str] = set()
         self.verify_report: Any = None
@@ -139,7 +140,7 @@ class WizardApp(App[int]):
 
     # -- Azure access ------------------------------------------------------------------------------------
     def _set_factory(self, settings: AzureSettings) -> None:
-        from wizard.azure import ClientFactory
+        from wizard.core.azure import ClientFactory
 
         self.settings = settings
         self.factory = ClientFactory(settings, per_call_policies=lambda: [self.transcript.policy()])
@@ -151,7 +152,7 @@ class WizardApp(App[int]):
         self._set_factory(AzureSettings(arm_endpoint=sb.arm_endpoint, access_token=sb.token, ca_file=sb.ca_file,
                                         polling_interval=0.2))
 
-    def get_factory(self) -> "ClientFactory":
+    def get_factory(self) -> ClientFactory:
         """The client factory; waits (in a worker thread) while the demo sandbox is starting."""
         if not self._factory_ready.wait(60):
             raise RuntimeError("The demo sandbox did not start within a minute.")
@@ -168,7 +169,7 @@ class WizardApp(App[int]):
             self._owns_sandbox = True
             self._use_sandbox(sb)
             self.call_from_thread(self._sandbox_started)
-        except Exception as exc:  # noqa: BLE001 - shown on screen
+        except Exception as exc:
             self._factory_error = f"The demo sandbox could not start: {exc}"
             self._factory_ready.set()
 
@@ -186,16 +187,16 @@ class WizardApp(App[int]):
 
     def explain(self, exc: BaseException) -> str:
         """One sentence for any error from Azure or the network (callable from threads)."""
-        from wizard.azure import AzureAccessError
+        from wizard.core.azure import AzureAccessError
 
         if isinstance(exc, AzureAccessError):
             return str(exc)
-        from wizard.errors import explain
+        from wizard.core.errors import explain
 
         return explain(exc, alias=self.config.alias, subscription_id=self.config.subscription_id).sentence
 
     def make_engine(self, *, allow_update: set[str] | None = None, cancel: threading.Event | None = None,
-                    token: object = None) -> "Engine":
+                    token: object = None) -> Engine:
         """An engine over a copy of the answers; the app adopts its setup record (one record in memory)."""
         from wizard.engine import ApprovalPolling, Engine
 
@@ -283,10 +284,10 @@ class WizardApp(App[int]):
             engine = self.make_engine(allow_update=allow_update, cancel=self.apply_cancel)
             result = engine.apply(wait_for_approval=False)
             self.post_message(ApplyDone(result, None))
-        except Exception as exc:  # noqa: BLE001 - shown as one sentence with a retry
+        except Exception as exc:
             self.post_message(ApplyDone(None, self.explain(exc)))
 
-    def on_apply_done(self, message: "ApplyDone") -> None:
+    def on_apply_done(self, message: ApplyDone) -> None:
         self.busy.pop("apply", None)
         self.apply_result = message.result
         if message.result is not None:
@@ -321,7 +322,7 @@ class WizardApp(App[int]):
 
     @staticmethod
     def _preload_sdk() -> None:
-        from wizard.azure import preload_sdk
+        from wizard.core.azure import preload_sdk
 
         try:
             preload_sdk()
@@ -357,7 +358,7 @@ class WizardApp(App[int]):
             self.record.answers = self.config
             self.store.save(self.record)
             self.store.save_config(self.config)
-            from wizard.transcript import log_path_for
+            from wizard.core.transcript import log_path_for
 
             log_path = log_path_for(self.store, cid)
             if self.transcript.path != log_path:
@@ -619,7 +620,8 @@ class WizardApp(App[int]):
 
 def run_tui(args: Any) -> int:
     """`astro-privatelink` (real Azure) and `astro-privatelink demo` (the built-in sandbox)."""
-    from wizard.settings import ENV_DNS_SERVER, SettingsError
+    from wizard.core.constants import ENV_DNS_SERVER
+    from wizard.core.settings import SettingsError
 
     redact = bool(getattr(args, "redact", False))
     if getattr(args, "command", None) == "demo":

@@ -11,7 +11,8 @@ import argparse
 import json
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, Sequence, TextIO
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # pragma: no cover
     from wizard.engine import Engine, Event, RunResult
@@ -119,14 +120,13 @@ def _err(message: str) -> None:
     print(f"{PROG}: {message}", file=sys.stderr)
 
 
-def _make_engine(args: argparse.Namespace, on_event: Any = None, allow_update: set[str] | None = None) -> "Engine":
-    from wizard.azure import ClientFactory
-    from wizard.config import load_config
+def _make_engine(args: argparse.Namespace, on_event: Any = None, allow_update: set[str] | None = None) -> Engine:
+    from wizard.core.azure import ClientFactory
+    from wizard.core.config import load_config
+    from wizard.core.record import RecordStore
+    from wizard.core.settings import AzureSettings, state_dir
+    from wizard.core.transcript import Transcript, log_path_for
     from wizard.engine import Engine
-    from wizard.record import RecordStore
-    from wizard.settings import AzureSettings, state_dir
-
-    from wizard.transcript import Transcript, log_path_for
 
     config = load_config(args.config)
     settings = AzureSettings.from_env(arm_endpoint=args.arm_endpoint, ca_file=args.ca_file)
@@ -140,8 +140,8 @@ def _make_engine(args: argparse.Namespace, on_event: Any = None, allow_update: s
 
 
 def _run_setup_command(args: argparse.Namespace) -> int:
-    from wizard.config import ConfigError
-    from wizard.settings import SettingsError
+    from wizard.core.config import ConfigError
+    from wizard.core.settings import SettingsError
 
     try:
         if args.command == "plan":
@@ -228,7 +228,7 @@ class _ProgressPrinter:
         self.lock = threading.Lock()
         self.last: dict[str, tuple[str, float]] = {}
 
-    def __call__(self, event: "Event") -> None:
+    def __call__(self, event: Event) -> None:
         import re
         import time
 
@@ -260,7 +260,7 @@ def _confirm(question: str) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def _run_interruptibly(engine: "Engine", work: Any) -> Any:
+def _run_interruptibly(engine: Engine, work: Any) -> Any:
     """Run `work` in a thread so Ctrl+C can ask the steps to stop at their next checkpoint."""
     box: dict[str, Any] = {}
 
@@ -309,7 +309,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def _print_summary(engine: "Engine", result: "RunResult") -> None:
+def _print_summary(engine: Engine, result: RunResult) -> None:
     from wizard.engine import EXIT_OK, EXIT_PENDING, EXIT_STOPPED
 
     code = result.exit_code

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Callable
 
 from steps import all_steps
 from steps.approval import WaitForApproval
 from steps.base import Action, Outcome, Plan, State, Step, Stopped
 from steps.context import LookupProblem, SetupContext
-from wizard.azure import ClientFactory
-from wizard.config import SetupConfig
-from wizard.errors import StepFailed, explain
-from wizard.record import RecordStore, SetupRecord
+from wizard.core.azure import ClientFactory
+from wizard.core.config import SetupConfig
+from wizard.core.errors import StepFailed, explain
+from wizard.core.record import RecordStore, SetupRecord
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_PENDING, EXIT_STOPPED = 0, 1, 2, 3, 130
 
@@ -115,10 +115,10 @@ class Engine:
             return Plan(step.key, Action.FAILED, str(exc))
         except StepFailed as exc:
             return Plan(step.key, Action.FAILED, exc.explained.sentence, error_code=exc.explained.code)
-        except Exception as exc:  # noqa: BLE001 - every Azure/network error becomes one sentence for the user
+        except Exception as exc:
             from azure.core.exceptions import AzureError
 
-            from wizard.azure import AzureAccessError
+            from wizard.core.azure import AzureAccessError
 
             if isinstance(exc, (AzureError, AzureAccessError)):
                 e = explain(exc, alias=self.config.alias, subscription_id=self.config.subscription_id)
@@ -219,7 +219,7 @@ class Engine:
                 self._forget(intended)  # Azure refused the write: nothing was created, so nothing is ours
         except LookupProblem as exc:
             outcome = Outcome(step.key, State.FAILED, str(exc), error_code="InvalidInput")
-        except Exception as exc:  # noqa: BLE001 - reported as one sentence; the run goes on with other steps
+        except Exception as exc:
             from azure.core.exceptions import AzureError
 
             if not isinstance(exc, AzureError):

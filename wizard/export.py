@@ -19,11 +19,12 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from steps.base import Plan
@@ -125,14 +126,15 @@ class ExportPlan:
         return out
 
 
-def build(engine: "Engine", plans: "list[Plan] | None" = None) -> ExportPlan:
+def build(engine: Engine, plans: list[Plan] | None = None) -> ExportPlan:
     """Read the plan (and the few facts it rests on) into an `ExportPlan`; raise ExportError when impossible."""
     from steps.a_record import RECORD_TTL, CreateARecord
     from steps.approval import support_request
     from steps.base import Action
-    from steps.context import LookupProblem, parse_id
+    from steps.context import LookupProblem
     from steps.private_endpoint import CONNECTION_NAME, endpoint_id
-    from wizard.validate import request_message
+    from wizard.core.ids import parse_id
+    from wizard.core.validate import request_message
 
     plans = plans if plans is not None else engine.plan()
     by = {p.step: p for p in plans}
@@ -209,7 +211,7 @@ def build(engine: "Engine", plans: "list[Plan] | None" = None) -> ExportPlan:
                       record=record, support_text=support, approved=approved)
 
 
-def render(engine: "Engine", fmt: str, plans: "list[Plan] | None" = None, *, now: datetime | None = None) -> str:
+def render(engine: Engine, fmt: str, plans: list[Plan] | None = None, *, now: datetime | None = None) -> str:
     """The remaining steps as `fmt` ("az", "terraform" or "bicep") text. Raises ExportError (one message)."""
     if fmt not in RENDERERS:
         raise ExportError(f"Unknown export format '{fmt}': choose one of {', '.join(FORMATS)}.")
@@ -496,7 +498,7 @@ def render_terraform(xp: ExportPlan, now: datetime) -> str:
 
 def _subnet_ref(h: _Hcl, ep: EndpointPart) -> str:
     """A data source for the endpoint's subnet when it is in the provider's subscription; else its literal id."""
-    from steps.context import parse_id
+    from wizard.core.ids import parse_id
 
     parts = parse_id(ep.subnet_id)
     if parts.get("subscription", "").lower() != ep.subscription.lower():
@@ -558,7 +560,7 @@ def render_bicep(xp: ExportPlan, now: datetime) -> str:
         out.append("")
 
     if ep.create:
-        props = [f"subnet: {{", f"  id: {bicep_quote(ep.subnet_id)}", "}"]
+        props = ["subnet: {", f"  id: {bicep_quote(ep.subnet_id)}", "}"]
         if ep.nic_name:
             props.append(f"customNetworkInterfaceName: {bicep_quote(ep.nic_name)}")
         props += ["manualPrivateLinkServiceConnections: [", "  {", f"    name: {bicep_quote(ep.connection_name)}",

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # pragma: no cover
     from steps.base import Plan
-    from wizard.azure import ClientFactory
-    from wizard.config import SetupConfig
+    from wizard.core.azure import ClientFactory
+    from wizard.core.config import SetupConfig
+    from wizard.core.record import RecordStore, SetupRecord
+    from wizard.core.transcript import Transcript
     from wizard.engine import ApprovalPolling, Engine, RunResult
-    from wizard.record import RecordStore, SetupRecord
-    from wizard.transcript import Transcript
 
 ENV_PLAIN = "ASTRO_PL_PLAIN"
 PICK_LIST_MAX = 40  # longer listings are picked by typing with completion instead of a list
@@ -66,7 +67,7 @@ class Stop(Exception):
 class Prompter:
     """questionary prompts bound to one input/output (tests pass a prompt_toolkit pipe input + DummyOutput)."""
 
-    def __init__(self, input: Any = None, output: Any = None) -> None:  # noqa: A002 - questionary's names
+    def __init__(self, input: Any = None, output: Any = None) -> None:
         self.kw: dict[str, Any] = {}
         if input is not None:
             self.kw["input"] = input
@@ -140,9 +141,9 @@ def _validator(check: Callable[[str], Any], *, optional: bool = False) -> Callab
 class PlainWizard:
     """The whole wizard as a conversation. `run()` returns the CLI exit code."""
 
-    def __init__(self, factory: "ClientFactory", store: "RecordStore", *, prompter: Prompter | None = None,
-                 out: TextIO | None = None, redact: bool = False, transcript: "Transcript | None" = None,
-                 approval: "ApprovalPolling | None" = None, demo_defaults: "SetupConfig | None" = None) -> None:
+    def __init__(self, factory: ClientFactory, store: RecordStore, *, prompter: Prompter | None = None,
+                 out: TextIO | None = None, redact: bool = False, transcript: Transcript | None = None,
+                 approval: ApprovalPolling | None = None, demo_defaults: SetupConfig | None = None) -> None:
         self.factory = factory
         self.store = store
         self.ask = prompter or Prompter()
@@ -162,12 +163,12 @@ class PlainWizard:
     def mask(self, value: str) -> str:
         if not self.redact or not value:
             return value
-        from wizard.redact import Redactor
+        from wizard.core.redact import Redactor
 
         return Redactor(True, {self.config.subscription_id} if getattr(self, "config", None) else set())(value)
 
     def sub_label(self, sub_id: str) -> str:
-        from wizard.redact import mask
+        from wizard.core.redact import mask
 
         return mask(sub_id) if self.redact and len(sub_id) > 4 else sub_id
 
@@ -190,8 +191,8 @@ class PlainWizard:
             self.say("Stopped. Your answers are saved; run the same command again to resume where you left off.")
             return EXIT_STOPPED
 
-    def choose_setup(self) -> "SetupConfig":
-        from wizard.config import SetupConfig
+    def choose_setup(self) -> SetupConfig:
+        from wizard.core.config import SetupConfig
 
         records, messages = self.store.list()
         for m in messages:
@@ -209,7 +210,7 @@ class PlainWizard:
         return SetupConfig()
 
     @staticmethod
-    def _describe(record: "SetupRecord") -> str:
+    def _describe(record: SetupRecord) -> str:
         done = sum(1 for k in ("private_endpoint", "dns_zone", "vnet_links", "a_record", "approval")
                    if record.last_state(k) == "done")
         where = f", {record.answers.resource_group}/{record.answers.endpoint_name}" \
@@ -218,7 +219,7 @@ class PlainWizard:
                 f"{record.updated_at.replace('T', ' ')[:16]} UTC)")
 
     def ask_astro(self) -> None:
-        from wizard.validate import check_alias, check_api_url
+        from wizard.core.validate import check_alias, check_api_url
 
         cfg = self.config
         self.say("")
@@ -248,7 +249,7 @@ class PlainWizard:
         self.save(quiet=True)
 
     def sign_in(self) -> None:
-        from wizard.azure import AzureAccessError
+        from wizard.core.azure import AzureAccessError
 
         while True:
             try:
@@ -270,7 +271,7 @@ class PlainWizard:
             self.say(f"  Reading the {what}s from Azure...")
             try:
                 return load()
-            except Exception as exc:  # noqa: BLE001 - one sentence, then a choice
+            except Exception as exc:
                 self.say(f"  Could not list the {what}s: {self._explain(exc)}")
                 choice = self.ask.select("What now?", [("Try again", "retry"), (f"Type the {what} myself", "type"),
                                                        ("Stop here", "stop")])
@@ -280,7 +281,7 @@ class PlainWizard:
                     return None
 
     def _explain(self, exc: BaseException) -> str:
-        from wizard.errors import explain
+        from wizard.core.errors import explain
 
         return explain(exc, alias=self.config.alias, subscription_id=self.config.subscription_id).sentence
 
@@ -317,7 +318,7 @@ class PlainWizard:
         self.save(quiet=True)
 
     def ask_resource_group(self) -> None:
-        from wizard.validate import check_resource_group_name
+        from wizard.core.validate import check_resource_group_name
 
         cfg = self.config
         groups = self.listing("resource group",
@@ -343,8 +344,8 @@ class PlainWizard:
         return self._vnets
 
     def ask_vnet_subnet(self) -> None:
-        from steps.context import parse_id, vnet_id
-        from wizard.validate import check_name
+        from wizard.core.ids import parse_id, vnet_id
+        from wizard.core.validate import check_name
 
         cfg = self.config
         vnets = self.vnets()
@@ -379,7 +380,8 @@ class PlainWizard:
         self.save(quiet=True)
 
     def ask_names(self) -> None:
-        from wizard.validate import DEFAULT_ENDPOINT_NAME, check_name
+        from wizard.core.constants import DEFAULT_ENDPOINT_NAME
+        from wizard.core.validate import check_name
 
         cfg = self.config
         cfg.endpoint_name = self.ask.text("Private endpoint name:", default=cfg.endpoint_name or DEFAULT_ENDPOINT_NAME,
@@ -391,7 +393,7 @@ class PlainWizard:
         self.save(quiet=True)
 
     def ask_extra_vnets(self) -> None:
-        from steps.context import parse_id, same_id, vnet_id
+        from wizard.core.ids import parse_id, same_id, vnet_id
 
         cfg = self.config
         more = self.ask.confirm("Do agents in other VNets use this endpoint too (their VNets get linked to the DNS "
@@ -429,7 +431,7 @@ class PlainWizard:
             self.store.save(self.record)
             self.store.save_config(cfg)
             if self.transcript is not None and self.transcript.path is None:
-                from wizard.transcript import log_path_for
+                from wizard.core.transcript import log_path_for
 
                 self.transcript.set_path(log_path_for(self.store, cid))
         except OSError as exc:
@@ -441,9 +443,9 @@ class PlainWizard:
         return self.store.config_path_for(self.config.cluster_id or "setup")
 
     # -- review, confirm, apply -------------------------------------------------------------------------
-    def engine(self) -> "Engine":
+    def engine(self) -> Engine:
         from wizard.cli import _ProgressPrinter
-        from wizard.config import SetupConfig
+        from wizard.core.config import SetupConfig
         from wizard.engine import ApprovalPolling, Engine
 
         config = SetupConfig.from_dict(self.config.to_dict())
@@ -523,7 +525,7 @@ class PlainWizard:
             self.ask_extra_vnets()
         self.save()
 
-    def export(self, engine: "Engine", plans: "list[Plan]") -> None:
+    def export(self, engine: Engine, plans: list[Plan]) -> None:
         from wizard.export import FORMAT_TITLES, FORMATS, ExportError, default_filename, render
 
         fmt = self.ask.select("Which format?", [(FORMAT_TITLES[f], f) for f in FORMATS], default="az")
@@ -549,7 +551,7 @@ class PlainWizard:
         self.say("Give it to your Azure admin. When they have run it, run this wizard again: it re-reads Azure and "
                  "picks up from there (approval, then verify).")
 
-    def apply(self, engine: "Engine", plans: "list[Plan]") -> int:
+    def apply(self, engine: Engine, plans: list[Plan]) -> int:
         from wizard.cli import _run_interruptibly
         from wizard.engine import EXIT_OK, EXIT_PENDING, EXIT_STOPPED
 
@@ -585,7 +587,7 @@ class PlainWizard:
         self.summary(result)
         return result.exit_code if result.exit_code != EXIT_OK else EXIT_OK
 
-    def summary(self, result: "RunResult") -> None:
+    def summary(self, result: RunResult) -> None:
         from wizard.engine import EXIT_OK, EXIT_PENDING
 
         self.say("")
@@ -628,14 +630,14 @@ class _Capture:
 
 
 # -- entry point -------------------------------------------------------------------------------------------------
-def run_plain(args: Any, *, input: Any = None, output: Any = None, out: TextIO | None = None,  # noqa: A002
-              approval: "ApprovalPolling | None" = None) -> int:
+def run_plain(args: Any, *, input: Any = None, output: Any = None, out: TextIO | None = None,
+              approval: ApprovalPolling | None = None) -> int:
     """`astro-privatelink --plain [demo]`: real Azure, or the demo sandbox (`demo`)."""
-    from wizard.azure import ClientFactory
-    from wizard.config import SetupConfig
-    from wizard.record import RecordStore
-    from wizard.settings import AzureSettings, SettingsError, state_dir
-    from wizard.transcript import Transcript
+    from wizard.core.azure import ClientFactory
+    from wizard.core.config import SetupConfig
+    from wizard.core.record import RecordStore
+    from wizard.core.settings import AzureSettings, SettingsError, state_dir
+    from wizard.core.transcript import Transcript
 
     if input is None and not _isatty(sys.stdin):
         print("astro-privatelink: there is no terminal to ask questions on (standard input is not one). Run "

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wizard.redact import Redactor
+from wizard.core.redact import Redactor
 
 if TYPE_CHECKING:  # pragma: no cover
     from steps.base import Plan
@@ -23,13 +23,13 @@ LAST_ERRORS = 5
 _PROBLEM_STATES = ("failed", "conflict")
 
 
-def render_report(engine: "Engine", plans: "list[Plan] | None" = None, *, redact: bool = False,
+def render_report(engine: Engine, plans: list[Plan] | None = None, *, redact: bool = False,
                   config_path: str | Path | None = None, transcript_path: str | Path | None = None,
                   plan_error: str | None = None, now: datetime | None = None) -> str:
     """The report as text. `plans` defaults to `engine.plan()` (Azure is read); when that is impossible,
     pass `plan_error` (one sentence) and the report says so and still shows the record and the log."""
     from wizard import __version__
-    from wizard.transcript import failed_entries, read_entries
+    from wizard.core.transcript import failed_entries, read_entries
 
     cfg = engine.config
     r = Redactor(redact, {cfg.subscription_id.strip()} if cfg.subscription_id.strip() else set())
@@ -55,7 +55,7 @@ def render_report(engine: "Engine", plans: "list[Plan] | None" = None, *, redact
     if plans is None and plan_error is None:
         try:
             plans = engine.plan()
-        except Exception as exc:  # noqa: BLE001 - the report must still come out when Azure cannot be read
+        except Exception as exc:
             plan_error = _sentence(exc, cfg)
     line("Steps (as Azure shows them now)")
     if plans is None:
@@ -144,7 +144,7 @@ def _record_problems(record: Any) -> list[tuple[str, str, str, str]]:
 
 
 def _sentence(exc: BaseException, cfg: Any) -> str:
-    from wizard.errors import explain
+    from wizard.core.errors import explain
 
     return explain(exc, alias=cfg.alias, subscription_id=cfg.subscription_id).sentence
 
@@ -152,7 +152,7 @@ def _sentence(exc: BaseException, cfg: Any) -> str:
 def cmd_report(args: Any) -> int:
     """`astro-privatelink report --config F [--redact]`: 0 when printed (whatever the setup's state)."""
     from wizard.cli import _make_engine
-    from wizard.transcript import log_path_for
+    from wizard.core.transcript import log_path_for
 
     engine = _make_engine(args)
     redact = bool(getattr(args, "report_redact", False) or getattr(args, "redact", False))

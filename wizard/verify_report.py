@@ -35,7 +35,7 @@ def fix_hint(fix_step: str | None, config_path: str | None = None) -> str | None
     return f"step {number} ({what}): `astro-privatelink apply{cfg}`"
 
 
-def render_text(report: "VerifyReport", config_path: str | None = None) -> str:
+def render_text(report: VerifyReport, config_path: str | None = None) -> str:
     lines = [f"Verify {report.host or 'the API host'} ({report.nameserver}; each network check gives up after "
              f"{report.timeout:g} s):"]
     width = max((len(c.title) for c in report.checks), default=0)
@@ -65,9 +65,9 @@ def render_text(report: "VerifyReport", config_path: str | None = None) -> str:
         lead = ("These checks probably ran outside the agents' VNet. " if report.outside_vnet else "")
         lines.append(f"{lead}Run the same checks from inside the cluster (add `-n <namespace>` where the agents run):")
         lines += [f"    {cmd}" for cmd in report.inside_commands]
-        lines.append(f"  Expect the endpoint's private IP from nslookup, and `404 page not found` from curl.")
+        lines.append("  Expect the endpoint's private IP from nslookup, and `404 page not found` from curl.")
     return "\n".join(lines) + "\n"
 
 
-def render_json(report: "VerifyReport") -> str:
+def render_json(report: VerifyReport) -> str:
     return json.dumps(report.to_json(), indent=2)

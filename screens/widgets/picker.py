@@ -7,8 +7,9 @@ filters the items in memory and shows a bounded window of matches (at most `WIND
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -64,13 +65,13 @@ class Picker(Vertical):
     ]
 
     class Picked(Message):
-        def __init__(self, picker: "Picker", item: PickItem) -> None:
+        def __init__(self, picker: Picker, item: PickItem) -> None:
             super().__init__()
             self.picker = picker
             self.item = item
 
         @property
-        def control(self) -> "Picker":
+        def control(self) -> Picker:
             return self.picker
 
     def __init__(self, what: str, *, redact: Callable[[str], str] = lambda s: s, selected: str | None = None,
@@ -245,7 +246,7 @@ class PickerScreen(ModalScreen[PickItem | None]):
         try:
             assert self.loader is not None
             self.loader(emit)
-        except Exception as exc:  # noqa: BLE001 - shown as one sentence in the picker
+        except Exception as exc:
             message = self.app.explain(exc)  # type: ignore[attr-defined]
             self.app.call_from_thread(picker.set_error, message)
             return

@@ -23,15 +23,30 @@ import ssl
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, quote, unquote
 
 from wizard.sandbox import seeds
-from wizard.sandbox.world import (KNOWN_TYPES, T_LINK, T_NIC, T_NSG, T_PE, T_RULE, T_SUBNET, T_VNET, T_ZONE,
-                                  Operation, Resource, World, new_etag, rg_id)
+from wizard.sandbox.world import (
+    KNOWN_TYPES,
+    T_LINK,
+    T_NIC,
+    T_NSG,
+    T_PE,
+    T_RULE,
+    T_SUBNET,
+    T_VNET,
+    T_ZONE,
+    Operation,
+    Resource,
+    World,
+    new_etag,
+    rg_id,
+)
 
 RG_TYPE = "Microsoft.Resources/resourceGroups"
 NETWORK_API = "2026-03-01"
@@ -492,7 +507,7 @@ class ArmService:
             return Response(200, self.group_json(group))
         scope = rg_id(sub, group.name if group else name)
         if req.method == "PUT":
-            self.authorize(f"Microsoft.Resources/subscriptions/resourceGroups/write", scope)
+            self.authorize("Microsoft.Resources/subscriptions/resourceGroups/write", scope)
             body = req.json()
             if not _RG_RE.match(name) or name.endswith("."):
                 raise ArmError(400, "InvalidResourceGroup", f"The provided resource group name '{name}' has these "
@@ -1152,7 +1167,7 @@ class ArmHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             raise
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def do_GET(self) -> None:

@@ -95,7 +95,7 @@ class AstroServer:
         with self._lock:
             return list(self._listeners)
 
-    def start(self) -> "AstroServer":
+    def start(self) -> AstroServer:
         if self._good_ctx is not None:
             return self
         self._stopping.clear()
@@ -127,7 +127,7 @@ class AstroServer:
             self._reserve = None
         self._good_ctx = self._wrong_ctx = None
 
-    def __enter__(self) -> "AstroServer":
+    def __enter__(self) -> AstroServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -287,7 +287,7 @@ class AstroServer:
             try:
                 if not conn.recv(4096):
                     return
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return

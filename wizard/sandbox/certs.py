@@ -40,7 +40,7 @@ class SandboxCA:
     key: ec.EllipticCurvePrivateKey = field(repr=False)
 
     @classmethod
-    def create(cls, common_name: str = "astro-privatelink sandbox CA") -> "SandboxCA":
+    def create(cls, common_name: str = "astro-privatelink sandbox CA") -> SandboxCA:
         key = ec.generate_private_key(ec.SECP256R1())
         now = _dt.datetime.now(_dt.timezone.utc)
         cert = (

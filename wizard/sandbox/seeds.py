@@ -10,8 +10,7 @@ from __future__ import annotations
 import ipaddress
 import time
 
-from wizard.sandbox.world import (T_NSG, T_SUBNET, T_VNET, Alias, Location, Subscription, World, new_etag,
-                                  rg_id)
+from wizard.sandbox.world import T_NSG, T_SUBNET, T_VNET, Alias, Location, Subscription, World, new_etag, rg_id
 
 SUBSCRIPTION_ID = "7d2c4a1e-5b8f-4c3d-9e6a-2f1b0c8d4e73"
 TENANT_ID = "3f9e8d7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b"

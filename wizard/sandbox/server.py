@@ -21,12 +21,11 @@ import threading
 from typing import IO
 
 from wizard.sandbox import seeds
-from wizard.sandbox.arm import (ArmError, ArmService, Knobs, LoggedRequest, Request, Response, make_token,
-                                serve_arm)
+from wizard.sandbox.arm import ArmError, ArmService, Knobs, LoggedRequest, Request, Response, make_token, serve_arm
 from wizard.sandbox.certs import SandboxCA
 from wizard.sandbox.world import World
 
-__all__ = ["Sandbox", "Knobs", "LoggedRequest", "run_foreground"]
+__all__ = ["Knobs", "LoggedRequest", "Sandbox", "run_foreground"]
 
 OBJECT_ID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 PUBLIC_ASTRO_ADDRESS = "203.0.113.10"   # TEST-NET-3: what public DNS would answer for the cluster host
@@ -53,7 +52,7 @@ class Sandbox:
         self._astro = None
 
     # ---- lifecycle ----
-    def start(self) -> "Sandbox":
+    def start(self) -> Sandbox:
         if self._service is not None:
             return self
         from wizard.sandbox.astro import AstroServer
@@ -87,7 +86,7 @@ class Sandbox:
             self._tmp = None
         self._service = None
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

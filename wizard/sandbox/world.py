@@ -14,8 +14,8 @@ from __future__ import annotations
 import ipaddress
 import time
 import uuid
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
 
 # Canonical casing of every resource type the sandbox stores, keyed by lower-case type.
 NETWORK = "Microsoft.Network"

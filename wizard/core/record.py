@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from wizard.config import SetupConfig
+from wizard.core.config import SetupConfig
 
 RECORD_VERSION = 1
 _SAFE_NAME = re.compile(r"[^a-z0-9._-]")
@@ -87,7 +87,7 @@ class SetupRecord:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "SetupRecord":
+    def from_json(cls, data: dict[str, Any]) -> SetupRecord:
         version = data.get("version")
         if version != RECORD_VERSION:
             raise ValueError(f"record version {version!r} is not supported (this tool writes {RECORD_VERSION})")

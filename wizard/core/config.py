@@ -18,8 +18,13 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from wizard.validate import (DEFAULT_ENDPOINT_NAME, check_alias, check_api_url, check_name,
-                             check_resource_group_name)
+from wizard.core.constants import DEFAULT_ENDPOINT_NAME
+from wizard.core.validate import (
+    check_alias,
+    check_api_url,
+    check_name,
+    check_resource_group_name,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -90,7 +95,7 @@ class SetupConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "SetupConfig":
+    def from_dict(cls, data: dict[str, Any]) -> SetupConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 

@@ -13,10 +13,12 @@ import base64
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
-from wizard.settings import ENV_ACCESS_TOKEN, AzureSettings
+from wizard.core.constants import ENV_ACCESS_TOKEN
+from wizard.core.settings import AzureSettings
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from azure.mgmt.network import NetworkManagementClient
@@ -39,9 +41,9 @@ SDK_IMPORT_LOCK = threading.RLock()
 def preload_sdk() -> None:
     """Import the SDK modules the steps use, so the first Azure call does not wait for them (background use)."""
     with SDK_IMPORT_LOCK:
-        import azure.mgmt.network  # noqa: F401
-        import azure.mgmt.privatedns  # noqa: F401
-        import azure.mgmt.resource.resources  # noqa: F401
+        import azure.mgmt.network
+        import azure.mgmt.privatedns
+        import azure.mgmt.resource.resources
         import azure.mgmt.resource.subscriptions  # noqa: F401
 
 
@@ -171,7 +173,7 @@ class ClientFactory:
                         self._cache[key] = client
         return client
 
-    def network(self, subscription_id: str) -> "NetworkManagementClient":
+    def network(self, subscription_id: str) -> NetworkManagementClient:
         def build() -> Any:
             from azure.mgmt.network import NetworkManagementClient
 
@@ -179,7 +181,7 @@ class ClientFactory:
 
         return self._get("network", subscription_id, build)
 
-    def privatedns(self, subscription_id: str) -> "PrivateDnsManagementClient":
+    def privatedns(self, subscription_id: str) -> PrivateDnsManagementClient:
         def build() -> Any:
             from azure.mgmt.privatedns import PrivateDnsManagementClient
 
@@ -187,7 +189,7 @@ class ClientFactory:
 
         return self._get("privatedns", subscription_id, build)
 
-    def resources(self, subscription_id: str) -> "ResourceManagementClient":
+    def resources(self, subscription_id: str) -> ResourceManagementClient:
         def build() -> Any:
             from azure.mgmt.resource.resources import ResourceManagementClient
 
@@ -195,7 +197,7 @@ class ClientFactory:
 
         return self._get("resources", subscription_id, build)
 
-    def subscriptions(self) -> "SubscriptionClient":
+    def subscriptions(self) -> SubscriptionClient:
         def build() -> Any:
             from azure.mgmt.resource.subscriptions import SubscriptionClient
 

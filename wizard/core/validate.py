@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-ASTRO_DNS_ZONE = "external.astronomer.run"
+from wizard.core.constants import ASTRO_DNS_ZONE
+
 ALIAS_SUFFIX = ".azure.privatelinkservice"
-DEFAULT_ENDPOINT_NAME = "astro-privatelink"
 MAX_REQUEST_MESSAGE = 140
 
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)

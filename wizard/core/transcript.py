@@ -27,13 +27,14 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:  # pragma: no cover
-    from wizard.record import RecordStore
+    from wizard.core.record import RecordStore
 
 SUFFIX = ".requests.log"
 MAX_BYTES = 2_000_000  # then the file is moved to `.1` and a new one started
@@ -41,7 +42,7 @@ _QUERY = re.compile(r"\?[^\s'\"]*")
 _BEARER = re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+")
 
 
-def log_path_for(store: "RecordStore", cluster_id: str) -> Path:
+def log_path_for(store: RecordStore, cluster_id: str) -> Path:
     """Where the transcript of a setup lives: beside its setup record (`<cluster-id>.json`)."""
     record = store.path_for(cluster_id)
     return record.with_name(record.stem + SUFFIX)
@@ -64,10 +65,10 @@ def _error_code(http_response: Any) -> str | None:
         if hasattr(http_response, "read"):
             try:
                 http_response.read()
-            except Exception:  # noqa: BLE001 - already read, or a transport that cannot: fall back to text()
+            except Exception:
                 pass
         body = json.loads(http_response.text() or "{}")
-    except Exception:  # noqa: BLE001 - a body that is not JSON simply has no code
+    except Exception:
         return None
     err = body.get("error") if isinstance(body, dict) else None
     if isinstance(err, dict) and isinstance(err.get("code"), str):
@@ -246,8 +247,6 @@ def failed_entries(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for e in entries:
         status = e.get("status")
-        if status is None and e.get("error"):
-            out.append(e)
-        elif isinstance(status, int) and status >= 400 and not (status == 404 and e.get("method") == "GET"):
+        if (status is None and e.get("error")) or (isinstance(status, int) and status >= 400 and not (status == 404 and e.get("method") == "GET")):
             out.append(e)
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from wizard.validate import ASTRO_DNS_ZONE
+from wizard.core.constants import ASTRO_DNS_ZONE
 
 
 @dataclass(frozen=True)
@@ -57,10 +57,14 @@ def _last(resource_id: str) -> str:
 
 def explain(exc: BaseException, *, alias: str | None = None, subscription_id: str | None = None) -> Explained:
     """One sentence for any exception the Azure SDK or the network raised."""
-    from azure.core.exceptions import (ClientAuthenticationError, HttpResponseError, ServiceRequestError,
-                                       ServiceResponseError)
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        ServiceRequestError,
+        ServiceResponseError,
+    )
 
-    from wizard.azure import NO_CREDENTIAL_MESSAGE, AzureAccessError
+    from wizard.core.azure import NO_CREDENTIAL_MESSAGE, AzureAccessError
 
     if isinstance(exc, StepFailed):
         return exc.explained

@@ -8,19 +8,14 @@ ASTRO_PL_POLLING_INTERVAL (seconds between long-running-operation polls when the
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
+
+from wizard.core.constants import ENV_ACCESS_TOKEN, ENV_ARM_ENDPOINT, ENV_CA_FILE, ENV_POLLING_INTERVAL, ENV_STATE_DIR
 
 PUBLIC_ARM_ENDPOINT = "https://management.azure.com"
 DEFAULT_POLLING_INTERVAL = 5.0
-
-ENV_ARM_ENDPOINT = "ASTRO_PL_ARM_ENDPOINT"
-ENV_ACCESS_TOKEN = "ASTRO_PL_ACCESS_TOKEN"
-ENV_CA_FILE = "ASTRO_PL_CA_FILE"
-ENV_STATE_DIR = "ASTRO_PL_STATE_DIR"
-ENV_POLLING_INTERVAL = "ASTRO_PL_POLLING_INTERVAL"
-ENV_DNS_SERVER = "ASTRO_PL_DNS_SERVER"
 
 
 class SettingsError(ValueError):
@@ -43,7 +38,7 @@ class AzureSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, arm_endpoint: str | None = None,
                  ca_file: str | None = None, access_token: str | None = None,
-                 polling_interval: float | None = None) -> "AzureSettings":
+                 polling_interval: float | None = None) -> AzureSettings:
         """Flags win over the environment, which wins over the defaults."""
         env = os.environ if env is None else env
         endpoint = (arm_endpoint or env.get(ENV_ARM_ENDPOINT) or PUBLIC_ARM_ENDPOINT).strip().rstrip("/")
@@ -67,7 +62,7 @@ class AzureSettings:
         return cls(arm_endpoint=endpoint, access_token=token.strip() if token else None, ca_file=ca,
                    polling_interval=interval)
 
-    def with_overrides(self, **changes: object) -> "AzureSettings":
+    def with_overrides(self, **changes: object) -> AzureSettings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     @property
