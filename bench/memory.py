@@ -14,7 +14,7 @@ CHILD = r'''
 import asyncio, sys, tempfile
 sys.path.insert(0, "tests")
 from app_helpers import wait_for, screen_name, pick
-from wizard.app import WizardApp
+from wizard.tui.app import WizardApp
 
 async def main():
     app = WizardApp(sandbox_world="large", approve_after=1.0, state=tempfile.mkdtemp())

@@ -16,7 +16,7 @@ from screens.widgets.picker import Picker, PickItem
 
 
 def load_items() -> list[PickItem]:
-    from wizard.app import WizardApp
+    from wizard.tui.app import WizardApp
     from wizard.sandbox.server import Sandbox
 
     sb = Sandbox(world="large").start()

@@ -102,8 +102,8 @@ class ApprovalScreen(WizardScreen):
             engine = self.wizard.make_engine(cancel=cancel, token=token)
             plans = engine.plan()
             approval = next((p for p in plans if p.step == "approval"), None)
-            if approval is not None and approval.data.get("support_text"):
-                self.app.call_from_thread(self._support, approval.data["support_text"], token)
+            if approval is not None and approval.payload is not None:
+                self.app.call_from_thread(self._support, approval.payload.support_text, token)
             result = engine.apply(wait_for_approval=True, plans=plans)
         except Exception as exc:
             message = self.wizard.explain(exc)

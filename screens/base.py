@@ -15,7 +15,7 @@ from textual.widgets import Button, Footer, Header, Static
 from screens.widgets.checklist import Checklist
 
 if TYPE_CHECKING:  # pragma: no cover
-    from wizard.app import WizardApp
+    from wizard.tui.app import WizardApp
 
 
 class WizardScreen(Screen):
@@ -52,7 +52,7 @@ class WizardScreen(Screen):
         yield Footer()
 
     def heading(self) -> str:
-        from wizard.app import PAGES
+        from wizard.tui.app import PAGES
 
         keys = [k for k, _ in PAGES]
         number = keys.index(self.PAGE) + 1 if self.PAGE in keys else 0

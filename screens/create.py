@@ -14,7 +14,7 @@ from textual.widgets import Button, Static
 
 from screens.base import WizardScreen
 from screens.widgets.checklist import GLYPH, STYLE
-from wizard.app import CREATE_STEPS
+from wizard.tui.app import CREATE_STEPS
 
 TITLES = {"private_endpoint": "2. Private endpoint", "dns_zone": "3. Private DNS zone",
           "vnet_links": "4. VNet links", "a_record": "5. A record", "approval": "6. Approval"}

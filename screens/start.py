@@ -10,7 +10,7 @@ from textual.widgets.option_list import Option
 
 from screens.base import WizardScreen
 from screens.widgets.checklist import GLYPH, STYLE
-from wizard.app import RECORD_STATE, STEP_KEYS
+from wizard.tui.app import RECORD_STATE, STEP_KEYS
 from wizard.core.record import SetupRecord
 
 INTRO = ("Connects your Astro Remote Execution Agents (AKS in Azure) to Astro over Azure Private Link, "

@@ -12,7 +12,7 @@ from textual.widgets import Button, LoadingIndicator, Static
 
 from screens.base import WizardScreen
 from screens.widgets.checklist import GLYPH, STYLE
-from wizard.app import PAGE_FOR_STEP, PAGE_TITLES
+from wizard.tui.app import PAGE_FOR_STEP, PAGE_TITLES
 
 
 class VerifyScreen(WizardScreen):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from steps.base import Step
 
 
-def all_steps() -> list[Step]:
+def all_steps() -> list[Step[Any, Any]]:
     """The steps in the documented order."""
     from steps.a_record import CreateARecord
     from steps.approval import WaitForApproval

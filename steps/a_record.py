@@ -13,6 +13,15 @@ from steps.base import Action, Outcome, Plan, Progress, State, Step
 from steps.context import SetupContext, ZoneInfo
 from wizard.core.constants import ASTRO_DNS_ZONE, RECORD_TTL
 from wizard.core.errors import StepFailed, explain
+from wizard.core.ids import parse_id
+
+
+@dataclass
+class RecordPayload:
+    """What apply writes: the endpoint's IP, and the etag of the record it replaces (an update only)."""
+
+    ip: str
+    etag: str | None = None
 
 
 @dataclass
@@ -24,10 +33,8 @@ class RecordObservation:
     etag: str | None
 
 
-class CreateARecord(Step):
+class CreateARecord(Step[RecordObservation, RecordPayload]):
     key = "a_record"
-    title = "Create the A record"
-    number = 5
     depends_on = ("private_endpoint", "dns_zone")
 
     def inspect(self, ctx: SetupContext) -> RecordObservation:
@@ -47,7 +54,7 @@ class CreateARecord(Step):
         return RecordObservation(zone=zone, name=name, want_ip=pe.private_ip if pe else None, have_ips=have,
                                  etag=etag)
 
-    def plan(self, ctx: SetupContext, observation: RecordObservation) -> Plan:
+    def plan(self, ctx: SetupContext, observation: RecordObservation) -> Plan[RecordPayload]:
         obs = observation
         fqdn = f"{obs.name}.{ASTRO_DNS_ZONE}"
         zone_id = obs.zone.id if obs.zone else ctx.zone_id_for_new()
@@ -57,50 +64,60 @@ class CreateARecord(Step):
                 return Plan(self.key, Action.BLOCKED, f"{fqdn} points to {', '.join(obs.have_ips)}, but the "
                                                       "private endpoint does not exist yet (step 2).")
             return Plan(self.key, Action.BLOCKED, f"Waits for the private endpoint's IP (step 2), then adds "
-                                                  f"{fqdn} to the zone.", data={"creates": {"a_record": rid}})
+                                                  f"{fqdn} to the zone.", creates={"a_record": rid})
         if obs.have_ips is None:
             return Plan(self.key, Action.CREATE, f"Add A record {fqdn} -> {obs.want_ip}.",
-                        data={"creates": {"a_record": rid}, "ip": obs.want_ip})
+                        payload=RecordPayload(obs.want_ip), creates={"a_record": rid})
         if obs.have_ips == [obs.want_ip]:
-            return Plan(self.key, Action.DONE, f"{fqdn} -> {obs.want_ip}.", data={"uses": {"a_record": rid}})
+            return Plan(self.key, Action.DONE, f"{fqdn} -> {obs.want_ip}.", uses={"a_record": rid})
         diff = [f"{fqdn}: points to {', '.join(obs.have_ips) or 'nothing'}, the endpoint's IP is {obs.want_ip}"]
         if self.key in ctx.allow_update:
             return Plan(self.key, Action.UPDATE, f"Change A record {fqdn} to {obs.want_ip} (you chose to update it).",
-                        details=diff, data={"uses": {"a_record": rid}, "ip": obs.want_ip, "etag": obs.etag},
+                        details=diff, payload=RecordPayload(obs.want_ip, obs.etag), uses={"a_record": rid},
                         updatable=True)
         return Plan(self.key, Action.CONFLICT,
                     f"{fqdn} already points to {', '.join(obs.have_ips) or 'nothing'}, not to this endpoint's "
                     f"{obs.want_ip}; it is left as it is. If it is left over from an earlier endpoint, choose to "
                     "update it (apply --update a_record).", details=diff, updatable=True)
 
-    def apply(self, ctx: SetupContext, plan: Plan, progress: Progress) -> Outcome:
+    def apply(self, ctx: SetupContext, plan: Plan[RecordPayload], progress: Progress) -> Outcome:
         from azure.core import MatchConditions
         from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceModifiedError
 
         if plan.action is Action.DONE:
-            return Outcome(self.key, State.DONE, plan.summary, resources=plan.data["uses"])
+            return Outcome(self.key, State.DONE, plan.summary, resources=plan.uses)
         if not plan.writes:
             return Outcome(self.key, plan.state, plan.summary, details=plan.details, warnings=plan.warnings)
         zone, _ = ctx.chosen_zone()
         if zone is None:
             return Outcome(self.key, State.BLOCKED, "The DNS zone does not exist yet (step 3).")
         name = ctx.cluster_id
-        body = {"properties": {"ttl": RECORD_TTL, "aRecords": [{"ipv4Address": plan.data["ip"]}]}}
-        progress(self.key, f"writing {name} -> {plan.data['ip']}")
+        write = plan.need()
+        body = {"properties": {"ttl": RECORD_TTL, "aRecords": [{"ipv4Address": write.ip}]}}
+        progress(self.key, f"writing {name} -> {write.ip}")
         try:
             if plan.action is Action.CREATE:
                 rs = ctx.dns().record_sets.create_or_update(zone.resource_group, zone.name, "A", name, body,
                                                             match_condition=MatchConditions.IfMissing)
             else:
                 rs = ctx.dns().record_sets.create_or_update(zone.resource_group, zone.name, "A", name, body,
-                                                            etag=plan.data["etag"],
+                                                            etag=write.etag,
                                                             match_condition=MatchConditions.IfNotModified)
         except (ResourceExistsError, ResourceModifiedError):
             # Someone (or an earlier, interrupted run) wrote it meanwhile: look again instead of overwriting.
             again = self.run_plan(ctx)
             state = State.DONE if again.action is Action.DONE else again.state
-            return Outcome(self.key, state, again.summary, details=again.details, resources=again.data.get("uses", {}))
+            return Outcome(self.key, state, again.summary, details=again.details, resources=again.uses)
         except HttpResponseError as exc:
             raise StepFailed(explain(exc, subscription_id=ctx.subscription)) from exc
-        return Outcome(self.key, State.DONE, f"{name}.{ASTRO_DNS_ZONE} -> {plan.data['ip']}.",
+        return Outcome(self.key, State.DONE, f"{name}.{ASTRO_DNS_ZONE} -> {write.ip}.",
                        resources={"a_record": rs.id})
+
+    # -- undo ----------------------------------------------------------------------------------------------
+    def owns(self, record_key: str) -> bool:
+        return record_key == "a_record"
+
+    def undo(self, ctx: SetupContext, record_key: str, resource_id: str, progress: Progress) -> str:
+        parts = parse_id(resource_id)
+        ctx.dns().record_sets.delete(parts.get("resource_group", ""), parts["privatednszones"], "A", parts["a"])
+        return f"removed {resource_id}"

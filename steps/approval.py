@@ -17,6 +17,13 @@ from wizard.core.constants import CONNECTION_NAME
 
 
 @dataclass
+class ApprovalPayload:
+    """The message to send Astronomer support (shown while pending, kept once approved)."""
+
+    support_text: str
+
+
+@dataclass
 class ApprovalObservation:
     endpoint: EndpointInfo | None
 
@@ -37,16 +44,14 @@ def support_request(ctx: SetupContext, pe: EndpointInfo | None) -> str:
         "Thank you.")
 
 
-class WaitForApproval(Step):
+class WaitForApproval(Step[ApprovalObservation, ApprovalPayload]):
     key = "approval"
-    title = "Wait for Astronomer to approve the connection"
-    number = 6
     depends_on = ("private_endpoint",)
 
     def inspect(self, ctx: SetupContext) -> ApprovalObservation:
         return ApprovalObservation(endpoint=ctx.endpoint())
 
-    def plan(self, ctx: SetupContext, observation: ApprovalObservation) -> Plan:
+    def plan(self, ctx: SetupContext, observation: ApprovalObservation) -> Plan[ApprovalPayload]:
         pe = observation.endpoint
         if pe is None:
             return Plan(self.key, Action.BLOCKED, "Waits for the private endpoint (step 2); then Astronomer support "
@@ -54,28 +59,28 @@ class WaitForApproval(Step):
         status = (pe.connection_status or "Pending").lower()
         text = support_request(ctx, pe)
         if status == "approved":
-            return Plan(self.key, Action.DONE, "Astronomer approved the connection.", data={"support_text": text})
+            return Plan(self.key, Action.DONE, "Astronomer approved the connection.", payload=ApprovalPayload(text))
         if status == "rejected":
             return Plan(self.key, Action.FAILED,
                         "Astronomer rejected the connection: contact Astronomer support with the details below; once "
                         "they allow it, delete the endpoint (destroy) and run apply again.",
-                        details=text.splitlines(), data={"support_text": text})
+                        details=text.splitlines(), payload=ApprovalPayload(text))
         if status == "disconnected":
             return Plan(self.key, Action.FAILED,
                         "The connection is Disconnected and cannot carry traffic again: delete the private endpoint "
                         "(astro-privatelink destroy) and run apply again, then ask Astronomer support to approve "
-                        "the new one.", details=text.splitlines(), data={"support_text": text})
+                        "the new one.", details=text.splitlines(), payload=ApprovalPayload(text))
         desc = pe.connection_description or "Awaiting approval"
         return Plan(self.key, Action.WAITING,
                     f"The connection is Pending ({desc}): send Astronomer support the text below; DNS work goes on "
-                    "meanwhile.", details=text.splitlines(), data={"support_text": text})
+                    "meanwhile.", details=text.splitlines(), payload=ApprovalPayload(text))
 
-    def apply(self, ctx: SetupContext, plan: Plan, progress: Progress) -> Outcome:
+    def apply(self, ctx: SetupContext, plan: Plan[ApprovalPayload], progress: Progress) -> Outcome:
         return Outcome(self.key, plan.state, plan.summary, details=plan.details)
 
     def wait_for_approval(self, ctx: SetupContext, progress: Progress, *, first: float = 3.0, longest: float = 60.0,
                           factor: float = 1.5, timeout: float | None = None,
-                          clock: Callable[[], float] = time.monotonic) -> Plan:
+                          clock: Callable[[], float] = time.monotonic) -> Plan[ApprovalPayload]:
         """Poll until the connection leaves Pending (or the timeout); returns the last plan."""
         from azure.core.exceptions import HttpResponseError
 

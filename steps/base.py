@@ -11,10 +11,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+
+from steps.registry import BY_KEY
 
 if TYPE_CHECKING:  # pragma: no cover
     from steps.context import SetupContext
+
+Obs = TypeVar("Obs")  # what a step's inspect() observes
+P = TypeVar("P")  # what a step's plan() hands to its apply()
 
 
 class Action(str, Enum):
@@ -48,17 +53,25 @@ _STATE_OF_ACTION = {
 
 
 @dataclass
-class Plan:
-    """What one step would do, in words a person can act on."""
+class Plan(Generic[P]):
+    """What one step would do, in words a person can act on, and what its apply needs (the typed payload)."""
 
     step: str
     action: Action
     summary: str
     details: list[str] = field(default_factory=list)   # e.g. the difference in a conflict, what will be created
     warnings: list[str] = field(default_factory=list)
-    data: dict[str, Any] = field(default_factory=dict)  # what apply needs (ids, bodies); not for display
+    payload: P | None = None  # what apply needs (ids, addresses); typed per step; not for display
+    creates: dict[str, str] = field(default_factory=dict)  # record key -> id of what apply will create
+    uses: dict[str, str] = field(default_factory=dict)     # record key -> id of what exists and is reused
     updatable: bool = False  # a conflict the user may explicitly choose to resolve by updating
     error_code: str | None = None  # set when Azure or the network failed (not the user's input)
+
+    def need(self) -> P:
+        """The payload, for an apply that cannot go on without it."""
+        if self.payload is None:
+            raise ValueError(f"The {self.step} plan ({self.action.value}) carries nothing to apply.")
+        return self.payload
 
     @property
     def bad_input(self) -> bool:
@@ -118,28 +131,49 @@ class Stopped(Exception):
     """The user asked to stop; Azure keeps working on what was started, and a rerun resumes."""
 
 
-class Step(ABC):
-    """One documented action. Subclasses set `key`, `title`, `number` and `depends_on`."""
+class Step(ABC, Generic[Obs, P]):
+    """One documented action. Subclasses set `key` (their number and title come from `steps.registry`) and
+    `depends_on`; a step that creates resources also says how to undo them (`owns`, `undo`)."""
 
-    key: str = ""
-    title: str = ""
-    number: int = 0
-    depends_on: tuple[str, ...] = ()
+    key: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    number: ClassVar[int] = 0
+    depends_on: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.key:
+            registered = BY_KEY[cls.key]
+            cls.title, cls.number = registered.title, registered.number
 
     @abstractmethod
-    def inspect(self, ctx: SetupContext) -> Any:
+    def inspect(self, ctx: SetupContext) -> Obs:
         """Read what exists in Azure now; never writes."""
 
     @abstractmethod
-    def plan(self, ctx: SetupContext, observation: Any) -> Plan:
-        """Decide, from the observation alone, what apply would do."""
+    def plan(self, ctx: SetupContext, observation: Obs) -> Plan[P]:
+        """Decide, from the observation and the answers alone (no Azure reads), what apply would do."""
 
     @abstractmethod
-    def apply(self, ctx: SetupContext, plan: Plan, progress: Progress) -> Outcome:
+    def apply(self, ctx: SetupContext, plan: Plan[P], progress: Progress) -> Outcome:
         """Do what the plan says and nothing else."""
 
-    def run_plan(self, ctx: SetupContext) -> Plan:
+    def run_plan(self, ctx: SetupContext) -> Plan[P]:
         return self.plan(ctx, self.inspect(ctx))
+
+    # -- undo (destroy) -----------------------------------------------------------------------------------
+    def owns(self, record_key: str) -> bool:
+        """Whether a setup-record key names a resource this step creates (and so knows how to remove)."""
+        return False
+
+    def undo(self, ctx: SetupContext, record_key: str, resource_id: str, progress: Progress) -> str:
+        """Remove one resource this step created; returns what happened, in words: "removed <id>" when it is
+        gone, anything else when it was kept (and stays in the record)."""
+        raise NotImplementedError(f"step {self.key} creates nothing to remove")
+
+    def removed_with(self, record_key: str) -> tuple[str, ...]:
+        """Record keys Azure removes along with this one (an endpoint's network interface)."""
+        return ()
 
 
 def wait_for_poller(poller: Any, ctx: SetupContext, step: str, what: str, progress: Progress,

@@ -13,7 +13,14 @@ from steps.base import Action, Outcome, Plan, Progress, State, Step, wait_for_po
 from steps.context import SetupContext, ZoneInfo
 from wizard.core.constants import ASTRO_DNS_ZONE
 from wizard.core.errors import StepFailed, explain
-from wizard.core.ids import enum_text
+from wizard.core.ids import enum_text, parse_id
+
+
+@dataclass
+class ZonePayload:
+    """The resource group of the zone apply creates or waits for."""
+
+    resource_group: str
 
 
 @dataclass
@@ -23,10 +30,8 @@ class ZoneObservation:
     others: list[ZoneInfo]
 
 
-class CreateDnsZone(Step):
+class CreateDnsZone(Step[ZoneObservation, ZonePayload]):
     key = "dns_zone"
-    title = f"Create the private DNS zone {ASTRO_DNS_ZONE}"
-    number = 3
     depends_on = ("inputs",)
 
     def inspect(self, ctx: SetupContext) -> ZoneObservation:
@@ -34,7 +39,7 @@ class CreateDnsZone(Step):
         others = [z for z in ctx.zones() if zone is None or z.id.lower() != zone.id.lower()]
         return ZoneObservation(zone=zone, reason=reason, others=others)
 
-    def plan(self, ctx: SetupContext, observation: ZoneObservation) -> Plan:
+    def plan(self, ctx: SetupContext, observation: ZoneObservation) -> Plan[ZonePayload]:
         zone = observation.zone
         warnings = []
         if observation.others:
@@ -44,23 +49,24 @@ class CreateDnsZone(Step):
         if zone is None:
             return Plan(self.key, Action.CREATE, f"Create private DNS zone {ASTRO_DNS_ZONE} in resource group "
                                                  f"'{ctx.config.zone_resource_group}' (location global).",
-                        warnings=warnings, data={"creates": {"dns_zone": ctx.zone_id_for_new()}})
+                        warnings=warnings, payload=ZonePayload(ctx.config.zone_resource_group),
+                        creates={"dns_zone": ctx.zone_id_for_new()})
         state = zone.provisioning_state.lower()
         if state in ("creating", "updating", "accepted"):
             return Plan(self.key, Action.WAITING, f"Azure is still creating the zone in '{zone.resource_group}'.",
-                        warnings=warnings, data={"uses": {"dns_zone": zone.id}, "zone_rg": zone.resource_group})
+                        warnings=warnings, payload=ZonePayload(zone.resource_group), uses={"dns_zone": zone.id})
         return Plan(self.key, Action.DONE, f"Zone {ASTRO_DNS_ZONE} exists: {observation.reason}.",
-                    warnings=warnings, data={"uses": {"dns_zone": zone.id}})
+                    warnings=warnings, uses={"dns_zone": zone.id})
 
-    def apply(self, ctx: SetupContext, plan: Plan, progress: Progress) -> Outcome:
+    def apply(self, ctx: SetupContext, plan: Plan[ZonePayload], progress: Progress) -> Outcome:
         from azure.core import MatchConditions
         from azure.core.exceptions import HttpResponseError, ResourceExistsError
 
         if plan.action is Action.DONE:
-            return Outcome(self.key, State.DONE, plan.summary, warnings=plan.warnings, resources=plan.data["uses"])
+            return Outcome(self.key, State.DONE, plan.summary, warnings=plan.warnings, resources=plan.uses)
         if plan.action not in (Action.CREATE, Action.WAITING):
             return Outcome(self.key, plan.state, plan.summary, details=plan.details, warnings=plan.warnings)
-        rg = plan.data.get("zone_rg") or ctx.config.zone_resource_group
+        rg = plan.need().resource_group
         dns = ctx.dns()
         try:
             if plan.action is Action.CREATE:
@@ -83,3 +89,22 @@ class CreateDnsZone(Step):
         return Outcome(self.key, State.DONE, f"Zone {ASTRO_DNS_ZONE} is ready in resource group "
                                              f"'{zone.resource_group}'.", warnings=plan.warnings,
                        resources={"dns_zone": zone.id})
+
+    # -- undo ----------------------------------------------------------------------------------------------
+    def owns(self, record_key: str) -> bool:
+        return record_key == "dns_zone"
+
+    def undo(self, ctx: SetupContext, record_key: str, resource_id: str, progress: Progress) -> str:
+        """Delete the zone, but only when it holds nothing but its SOA record and no link."""
+        parts = parse_id(resource_id)
+        rg, name = parts.get("resource_group", ""), parts["privatednszones"]
+        dns = ctx.dns()
+        zone = dns.private_zones.get(rg, name)
+        links = list(dns.virtual_network_links.list(rg, name))
+        records = int(zone.number_of_record_sets or 0)
+        if links or records > 1:
+            return (f"kept zone {name} in '{rg}': it still holds {len(links)} link(s) and "
+                    f"{max(records - 1, 0)} record(s) besides the SOA")
+        poller = dns.private_zones.begin_delete(rg, name)
+        wait_for_poller(poller, ctx, "destroy", "removing the DNS zone", progress)
+        return f"removed {resource_id}"

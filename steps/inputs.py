@@ -19,13 +19,12 @@ class InputsObservation:
     warnings: list[str] = field(default_factory=list)
     region: str | None = None
     vnet_name: str | None = None
+    vnet_subscription: str | None = None
     visible: bool | None = None
 
 
-class CheckInputs(Step):
+class CheckInputs(Step[InputsObservation, None]):
     key = "inputs"
-    title = "Check the alias, the API URL and where the endpoint goes"
-    number = 1
 
     def inspect(self, ctx: SetupContext) -> InputsObservation:
         from azure.core.exceptions import ResourceNotFoundError
@@ -52,6 +51,7 @@ class CheckInputs(Step):
             obs.problems.append(str(exc))
             return obs
         obs.vnet_name = vnet.name
+        obs.vnet_subscription = parse_id(vnet.id).get("subscription", "")
         if cfg.region and cfg.region.lower() != vnet.location.lower():
             obs.problems.append(
                 f"The endpoint must be in its VNet's region: '{vnet.name}' is in {vnet.location}, not {cfg.region}. "
@@ -91,17 +91,16 @@ class CheckInputs(Step):
                     raise
         raise AssertionError("unreachable")
 
-    def plan(self, ctx: SetupContext, observation: InputsObservation) -> Plan:
+    def plan(self, ctx: SetupContext, observation: InputsObservation) -> Plan[None]:
         if observation.problems:
             return Plan(self.key, Action.FAILED, observation.problems[0], details=observation.problems[1:],
                         warnings=observation.warnings)
-        sub = parse_id(ctx.vnet().id).get("subscription", "")
         return Plan(self.key, Action.DONE,
-                    f"Alias visible to subscription {sub}; endpoint goes to {observation.vnet_name}/"
-                    f"{ctx.config.subnet} in {observation.region}.",
-                    warnings=observation.warnings, data={"region": observation.region})
+                    f"Alias visible to subscription {observation.vnet_subscription}; endpoint goes to "
+                    f"{observation.vnet_name}/{ctx.config.subnet} in {observation.region}.",
+                    warnings=observation.warnings)
 
-    def apply(self, ctx: SetupContext, plan: Plan, progress: Progress) -> Outcome:
+    def apply(self, ctx: SetupContext, plan: Plan[None], progress: Progress) -> Outcome:
         state = State.DONE if plan.action is Action.DONE else State.FAILED
         return Outcome(self.key, state, plan.summary, details=plan.details, warnings=plan.warnings)
 

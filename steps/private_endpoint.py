@@ -7,13 +7,22 @@ An endpoint of that name that exists with another alias or subnet is a conflict:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from steps.base import Action, Outcome, Plan, Progress, State, Step, wait_for_poller, wait_until_settled
 from steps.context import EndpointInfo, SetupContext
 from wizard.core.constants import CONNECTION_NAME
 from wizard.core.errors import StepFailed, explain
-from wizard.core.ids import parse_id, same_id
+from wizard.core.ids import parse_id, private_endpoint_id, same_id
 from wizard.core.validate import request_message
+
+
+@dataclass
+class EndpointPayload:
+    """Where the endpoint goes: what the PUT body needs."""
+
+    subnet_id: str
+    region: str
 
 
 @dataclass
@@ -23,9 +32,9 @@ class EndpointObservation:
     region: str
 
 
-def endpoint_body(ctx: SetupContext, subnet_id: str, region: str) -> dict:
+def endpoint_body(ctx: SetupContext, subnet_id: str, region: str) -> dict[str, Any]:
     """The PUT body (REST spec example PrivateEndpointCreateForManualApproval)."""
-    props: dict = {
+    props: dict[str, Any] = {
         "subnet": {"id": subnet_id},
         "manualPrivateLinkServiceConnections": [{
             "name": CONNECTION_NAME,
@@ -41,16 +50,14 @@ def endpoint_body(ctx: SetupContext, subnet_id: str, region: str) -> dict:
     return {"location": region, "properties": props}
 
 
-class CreatePrivateEndpoint(Step):
+class CreatePrivateEndpoint(Step[EndpointObservation, EndpointPayload]):
     key = "private_endpoint"
-    title = "Create the private endpoint"
-    number = 2
     depends_on = ("inputs",)
 
     def inspect(self, ctx: SetupContext) -> EndpointObservation:
         return EndpointObservation(existing=ctx.endpoint(), subnet_id=ctx.subnet_id(), region=ctx.region())
 
-    def plan(self, ctx: SetupContext, observation: EndpointObservation) -> Plan:
+    def plan(self, ctx: SetupContext, observation: EndpointObservation) -> Plan[EndpointPayload]:
         cfg = ctx.config
         pe = observation.existing
         where = f"{cfg.resource_group}/{cfg.endpoint_name}"
@@ -61,8 +68,8 @@ class CreatePrivateEndpoint(Step):
                         f"connected to the alias (manual approval).",
                         details=[f"network interface: {nic}",
                                  f"request message: {request_message(ctx.cluster_id)}"],
-                        data={"subnet_id": observation.subnet_id, "region": observation.region,
-                              "creates": {"private_endpoint": endpoint_id(ctx)}})
+                        payload=EndpointPayload(observation.subnet_id, observation.region),
+                        creates={"private_endpoint": endpoint_id(ctx)})
         diffs = []
         if not pe.alias or pe.alias.strip().lower() != cfg.alias.strip().lower():
             diffs.append(f"alias: exists with '{pe.alias or 'none'}', wanted '{cfg.alias.strip()}'")
@@ -82,21 +89,21 @@ class CreatePrivateEndpoint(Step):
         if state == "failed":
             return Plan(self.key, Action.UPDATE, f"Private endpoint {where} is in a Failed state; send it again.",
                         warnings=warnings,
-                        data={"subnet_id": observation.subnet_id, "region": pe.location or observation.region,
-                              "uses": {"private_endpoint": pe.id}})
+                        payload=EndpointPayload(observation.subnet_id, pe.location or observation.region),
+                        uses={"private_endpoint": pe.id})
         if state in ("updating", "creating", "deleting"):
             return Plan(self.key, Action.WAITING, f"Azure is still working on private endpoint {where} "
                                                   f"({pe.provisioning_state}).", warnings=warnings,
-                        data={"uses": {"private_endpoint": pe.id}})
+                        uses={"private_endpoint": pe.id})
         return Plan(self.key, Action.DONE, f"Private endpoint {where} exists (IP {pe.private_ip or 'unknown'}).",
-                    warnings=warnings, data={"uses": _uses(pe)})
+                    warnings=warnings, uses=_uses(pe))
 
-    def apply(self, ctx: SetupContext, plan: Plan, progress: Progress) -> Outcome:
+    def apply(self, ctx: SetupContext, plan: Plan[EndpointPayload], progress: Progress) -> Outcome:
         from azure.core.exceptions import HttpResponseError
 
         cfg = ctx.config
         if plan.action is Action.DONE:
-            return Outcome(self.key, State.DONE, plan.summary, warnings=plan.warnings, resources=plan.data["uses"])
+            return Outcome(self.key, State.DONE, plan.summary, warnings=plan.warnings, resources=plan.uses)
         if plan.action not in (Action.CREATE, Action.UPDATE, Action.WAITING):
             return Outcome(self.key, plan.state, plan.summary, details=plan.details, warnings=plan.warnings)
         net = ctx.network()
@@ -105,7 +112,8 @@ class CreatePrivateEndpoint(Step):
                 progress(self.key, "waiting for Azure to finish the endpoint")
                 wait_until_settled(ctx, self.key, "working on the endpoint", progress, lambda: _endpoint_state(ctx))
             else:
-                body = endpoint_body(ctx, plan.data["subnet_id"], plan.data["region"])
+                where_to = plan.need()
+                body = endpoint_body(ctx, where_to.subnet_id, where_to.region)
                 progress(self.key, "creating the private endpoint")
                 poller = net.private_endpoints.begin_create_or_update(cfg.resource_group, cfg.endpoint_name, body)
                 wait_for_poller(poller, ctx, self.key, "creating the private endpoint", progress)
@@ -122,11 +130,25 @@ class CreatePrivateEndpoint(Step):
                        f"Private endpoint {cfg.endpoint_name} is ready; its IP is {pe.private_ip or 'unknown'}.",
                        details=[pe.id], warnings=plan.warnings, resources=_uses(pe))
 
+    # -- undo ----------------------------------------------------------------------------------------------
+    def owns(self, record_key: str) -> bool:
+        return record_key == "private_endpoint"
+
+    def undo(self, ctx: SetupContext, record_key: str, resource_id: str, progress: Progress) -> str:
+        """Delete the endpoint (Azure removes its network interface with it)."""
+        parts = parse_id(resource_id)
+        poller = ctx.network(parts.get("subscription")).private_endpoints.begin_delete(
+            parts.get("resource_group", ""), parts["privateendpoints"])
+        wait_for_poller(poller, ctx, "destroy", "removing the private endpoint", progress)
+        return f"removed {resource_id}"
+
+    def removed_with(self, record_key: str) -> tuple[str, ...]:
+        return ("network_interface",) if record_key == "private_endpoint" else ()
+
 
 def endpoint_id(ctx: SetupContext) -> str:
     cfg = ctx.config
-    return (f"/subscriptions/{cfg.subscription_id}/resourceGroups/{cfg.resource_group}"
-            f"/providers/Microsoft.Network/privateEndpoints/{cfg.endpoint_name}")
+    return private_endpoint_id(cfg.subscription_id, cfg.resource_group, cfg.endpoint_name)
 
 
 def _uses(pe: EndpointInfo) -> dict[str, str]:

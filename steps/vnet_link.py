@@ -28,6 +28,13 @@ class LinkPlanItem:
 
 
 @dataclass
+class LinksPayload:
+    """One decision per agents' VNet: what apply creates or waits for."""
+
+    items: list[LinkPlanItem]
+
+
+@dataclass
 class LinksObservation:
     zone: ZoneInfo | None
     items: list[LinkPlanItem] = field(default_factory=list)
@@ -38,10 +45,8 @@ def wanted_link_name(ctx: SetupContext, vnet_name: str) -> str:
     return template.replace("{vnet}", vnet_name) if template else link_name_for(vnet_name)
 
 
-class LinkVnets(Step):
+class LinkVnets(Step[LinksObservation, LinksPayload]):
     key = "vnet_links"
-    title = "Link the zone to the agents' VNets"
-    number = 4
     depends_on = ("dns_zone",)
 
     def inspect(self, ctx: SetupContext) -> LinksObservation:
@@ -82,7 +87,7 @@ class LinkVnets(Step):
             obs.items.append(LinkPlanItem(vid, vname, name, Action.CREATE, f"create link '{name}'"))
         return obs
 
-    def plan(self, ctx: SetupContext, observation: LinksObservation) -> Plan:
+    def plan(self, ctx: SetupContext, observation: LinksObservation) -> Plan[LinksPayload]:
         items = observation.items
         details = [f"{i.vnet_name}: {i.note}" for i in items]
         zone = observation.zone
@@ -100,26 +105,26 @@ class LinkVnets(Step):
         uses = {f"vnet_link:{i.vnet_name}": f"{zone_id}/virtualNetworkLinks/{i.link_name}" for i in items
                 if i.action is not Action.CREATE}
         creates = {f"vnet_link:{i.vnet_name}": f"{zone_id}/virtualNetworkLinks/{i.link_name}" for i in todo}
-        data = {"items": items, "uses": uses, "creates": creates}
         if todo:
-            names = ", ".join(i.vnet_name for i in todo)
-            return Plan(self.key, Action.CREATE, f"Link the zone to {names} (registration off).", details=details,
-                        warnings=warnings, data=data)
-        if any(i.action is Action.WAITING for i in items):
-            return Plan(self.key, Action.WAITING, "Azure is still finishing the VNet links.", details=details,
-                        warnings=warnings, data=data)
-        return Plan(self.key, Action.DONE, f"The zone is linked to {', '.join(i.vnet_name for i in items)}.",
-                    details=details, warnings=warnings, data=data)
+            action = Action.CREATE
+            summary = f"Link the zone to {', '.join(i.vnet_name for i in todo)} (registration off)."
+        elif any(i.action is Action.WAITING for i in items):
+            action, summary = Action.WAITING, "Azure is still finishing the VNet links."
+        else:
+            action, summary = Action.DONE, f"The zone is linked to {', '.join(i.vnet_name for i in items)}."
+        return Plan(self.key, action, summary, details=details, warnings=warnings, payload=LinksPayload(items),
+                    uses=uses, creates=creates)
 
-    def apply(self, ctx: SetupContext, plan: Plan, progress: Progress) -> Outcome:
+    def apply(self, ctx: SetupContext, plan: Plan[LinksPayload], progress: Progress) -> Outcome:
         if plan.action is Action.DONE:
-            return Outcome(self.key, State.DONE, plan.summary, details=plan.details, resources=plan.data["uses"])
+            return Outcome(self.key, State.DONE, plan.summary, details=plan.details, resources=plan.uses)
         if plan.action not in (Action.CREATE, Action.WAITING):
             return Outcome(self.key, plan.state, plan.summary, details=plan.details, warnings=plan.warnings)
         zone, _ = ctx.chosen_zone()
         if zone is None:
             return Outcome(self.key, State.BLOCKED, "The DNS zone does not exist yet (step 3).")
-        todo = [i for i in plan.data["items"] if i.action in (Action.CREATE, Action.WAITING)]
+        items = plan.need().items
+        todo = [i for i in items if i.action in (Action.CREATE, Action.WAITING)]
         with ThreadPoolExecutor(max_workers=max(1, min(4, len(todo)))) as pool:
             results = list(pool.map(lambda item: self._link(ctx, zone, item, progress), todo))
         failures = [r for r in results if r is not None]
@@ -127,11 +132,22 @@ class LinkVnets(Step):
             raise failures[0]
         ctx.refresh("zones")
         zone, _ = ctx.chosen_zone()
-        resources = {f"vnet_link:{i.vnet_name}": lk.id for i in plan.data["items"]
+        resources = {f"vnet_link:{i.vnet_name}": lk.id for i in items
                      if zone and (lk := zone.link_to(i.vnet_id))}
         return Outcome(self.key, State.DONE, f"The zone is linked to "
-                                             f"{', '.join(i.vnet_name for i in plan.data['items'])}.",
+                                             f"{', '.join(i.vnet_name for i in items)}.",
                        details=plan.details, warnings=plan.warnings, resources=resources)
+
+    # -- undo ----------------------------------------------------------------------------------------------
+    def owns(self, record_key: str) -> bool:
+        return record_key.startswith("vnet_link:")
+
+    def undo(self, ctx: SetupContext, record_key: str, resource_id: str, progress: Progress) -> str:
+        parts = parse_id(resource_id)
+        poller = ctx.dns().virtual_network_links.begin_delete(parts.get("resource_group", ""), parts["privatednszones"],
+                                                              parts["virtualnetworklinks"])
+        wait_for_poller(poller, ctx, "destroy", f"removing link {parts['virtualnetworklinks']}", progress)
+        return f"removed {resource_id}"
 
     def _link(self, ctx: SetupContext, zone: ZoneInfo, item: LinkPlanItem, progress: Progress) -> StepFailed | None:
         from azure.core import MatchConditions

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from wizard.app import WizardApp
+from wizard.tui.app import WizardApp
 from wizard.engine import ApprovalPolling
 
 RG, VNET, SUBNET = "rg-aks-prod", "vnet-aks-prod", "snet-private-endpoints"

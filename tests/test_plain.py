@@ -13,10 +13,9 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from wizard.cli import main
-from wizard.core.azure import ClientFactory
 from wizard.core.record import RecordStore
-from wizard.core.transcript import Transcript, read_entries
-from wizard.engine import ApprovalPolling
+from wizard.core.transcript import read_entries
+from wizard.engine import ApprovalPolling, Workspace
 from wizard.plain import PlainWizard, Prompter, should_use_plain
 
 ENTER, CTRL_C, CTRL_U = "\r", "\x03", "\x15"
@@ -24,16 +23,14 @@ ENTER, CTRL_C, CTRL_U = "\r", "\x03", "\x15"
 
 def run_wizard(sandbox, state: Path, keys: str, **kw):
     """Run plain mode with these keystrokes; returns (exit code, printed text, transcript)."""
-    transcript = Transcript()
-    factory = ClientFactory(sandbox_settings(sandbox), per_call_policies=[transcript.policy()])
+    workspace = Workspace(sandbox_settings(sandbox), store=RecordStore(state))
     out = io.StringIO()
     with create_pipe_input() as pipe:
         pipe.send_text(keys)
-        wizard = PlainWizard(factory, RecordStore(state), prompter=Prompter(pipe, DummyOutput()), out=out,
-                             transcript=transcript, approval=ApprovalPolling(first=0.05, longest=0.2, timeout=5.0),
-                             **kw)
+        wizard = PlainWizard(workspace, prompter=Prompter(pipe, DummyOutput()), out=out,
+                             approval=ApprovalPolling(first=0.05, longest=0.2, timeout=5.0), **kw)
         code = wizard.run()
-    return code, out.getvalue(), transcript
+    return code, out.getvalue(), workspace.transcript
 
 
 def placement_keys() -> str:

@@ -128,11 +128,13 @@ class ExportPlan:
 
 def build(engine: Engine, plans: list[Plan] | None = None) -> ExportPlan:
     """Read the plan (and the few facts it rests on) into an `ExportPlan`; raise ExportError when impossible."""
-    from steps.a_record import RECORD_TTL, CreateARecord
+    from steps.a_record import CreateARecord
+    from wizard.core.constants import RECORD_TTL
     from steps.approval import support_request
     from steps.base import Action
     from steps.context import LookupProblem
-    from steps.private_endpoint import CONNECTION_NAME, endpoint_id
+    from steps.private_endpoint import endpoint_id
+    from wizard.core.constants import CONNECTION_NAME
     from wizard.core.ids import parse_id
     from wizard.core.validate import request_message
 
@@ -163,8 +165,8 @@ def build(engine: Engine, plans: list[Plan] | None = None) -> ExportPlan:
         if pe_plan.action in (Action.CREATE, Action.UPDATE):
             endpoint = EndpointPart(
                 create=True, subscription=cfg.subscription_id, resource_group=cfg.resource_group,
-                name=cfg.endpoint_name, id=endpoint_id(ctx), region=pe_plan.data["region"],
-                subnet_id=pe_plan.data["subnet_id"], nic_name=cfg.nic_name, connection_name=CONNECTION_NAME,
+                name=cfg.endpoint_name, id=endpoint_id(ctx), region=pe_plan.need().region,
+                subnet_id=pe_plan.need().subnet_id, nic_name=cfg.nic_name, connection_name=CONNECTION_NAME,
                 request_message=request_message(cid), alias=cfg.alias.strip())
             pe_info = None
         else:
@@ -180,14 +182,15 @@ def build(engine: Engine, plans: list[Plan] | None = None) -> ExportPlan:
         else:
             zone = ZonePart(create=False, subscription=parse_id(zone_info.id).get("subscription", cfg.subscription_id),
                             resource_group=zone_info.resource_group, id=zone_info.id, name=zone_info.name)
+        links_plan = by["vnet_links"]
         links = [LinkPart(create=item.action is Action.CREATE, name=item.link_name, vnet_id=item.vnet_id,
                           vnet_name=item.vnet_name)
-                 for item in by["vnet_links"].data.get("items", [])]
+                 for item in (links_plan.payload.items if links_plan.payload else [])]
         rec_plan = by["a_record"]
         if rec_plan.action is Action.DONE:
             record = RecordPart("done", cid, RECORD_TTL, ip=pe_info.private_ip if pe_info else None)
         elif rec_plan.action is Action.CREATE:
-            record = RecordPart("create", cid, RECORD_TTL, ip=rec_plan.data.get("ip"))
+            record = RecordPart("create", cid, RECORD_TTL, ip=rec_plan.payload.ip if rec_plan.payload else None)
         else:  # update (allowed by the user), or blocked until the endpoint exists
             obs = CreateARecord().inspect(ctx)
             if rec_plan.action is Action.UPDATE:
@@ -200,7 +203,7 @@ def build(engine: Engine, plans: list[Plan] | None = None) -> ExportPlan:
             else:
                 record = RecordPart("create", cid, RECORD_TTL)
         approval = by.get("approval")
-        support = approval.data.get("support_text") if approval is not None else None
+        support = approval.payload.support_text if approval is not None and approval.payload else None
         if not support:  # the endpoint is still to be created: say what it will be
             planned = SimpleNamespace(id=endpoint.id, connection_name=CONNECTION_NAME, location=endpoint.region)
             support = support_request(ctx, planned)  # type: ignore[arg-type]
@@ -602,29 +605,9 @@ RENDERERS: dict[str, Callable[[ExportPlan, datetime], str]] = {
     "az": render_az, "terraform": render_terraform, "bicep": render_bicep}
 
 
-# -- the command -------------------------------------------------------------------------------------------
-def cmd_export(args: Any) -> int:
-    """`astro-privatelink export --config F --format az|terraform|bicep [--output FILE]`.
-    0 written; 1 Azure could not be read or something conflicts; 2 bad input."""
-    from wizard.cli import _err, _inputs_failed, _make_engine
-
-    engine = _make_engine(args)
-    plans = engine.plan()
-    try:
-        text = render(engine, args.format, plans=plans)
-    except ExportError as exc:
-        _err(f"nothing was exported. {exc}")
-        return _inputs_failed(plans) or 1
-    if args.output:
-        path = Path(args.output)
-        try:
-            path.write_text(text, encoding="utf-8")
-            if args.format == "az":
-                os.chmod(path, 0o755)
-        except OSError as exc:
-            _err(f"could not write {path} ({exc.strerror}); choose another --output path.")
-            return 2
-        print(f"Wrote the {FORMAT_TITLES[args.format]} for the remaining steps to {path}.", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
-    return 0
+# -- writing a file ------------------------------------------------------------------------------------------
+def write_export(path: Path, text: str, fmt: str) -> None:
+    """Write an export to `path`; the az script is made executable. Raises OSError."""
+    path.write_text(text, encoding="utf-8")
+    if fmt == "az":
+        os.chmod(path, 0o755)

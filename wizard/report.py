@@ -62,11 +62,9 @@ def render_report(engine: Engine, plans: list[Plan] | None = None, *, redact: bo
         line(f"  Azure could not be read: {plan_error}")
         line("  The setup record below shows the last known state.")
     else:
-        from wizard.cli import _print_plans
+        from wizard.console import plan_lines
 
-        buf = io.StringIO()
-        _print_plans(plans, buf, title="")
-        for text in buf.getvalue().splitlines():
+        for text in plan_lines(plans, title=""):
             if text.strip():
                 line(text)
     line()
@@ -149,12 +147,10 @@ def _sentence(exc: BaseException, cfg: Any) -> str:
     return explain(exc, alias=cfg.alias, subscription_id=cfg.subscription_id).sentence
 
 
-def cmd_report(args: Any) -> int:
+def cmd_report(args: Any, engine: Engine) -> int:
     """`astro-privatelink report --config F [--redact]`: 0 when printed (whatever the setup's state)."""
-    from wizard.cli import _make_engine
     from wizard.core.transcript import log_path_for
 
-    engine = _make_engine(args)
     redact = bool(getattr(args, "report_redact", False) or getattr(args, "redact", False))
     cid = engine.config.cluster_id
     log = log_path_for(engine.store, cid) if engine.store is not None and cid else None

@@ -83,7 +83,7 @@ class ApplyDone(Message):
 
 
 class WizardApp(App[int]):
-    CSS_PATH = str(Path(__file__).resolve().parent.parent / "screens" / "wizard.tcss")
+    CSS_PATH = str(Path(__file__).resolve().parents[2] / "screens" / "wizard.tcss")
     TITLE = "Astro Private Link setup"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, id="quit")]
 

@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 
 from steps import all_steps
 from steps.approval import WaitForApproval
@@ -22,47 +21,7 @@ from wizard.core.azure import ClientFactory
 from wizard.core.config import SetupConfig
 from wizard.core.errors import StepFailed, explain
 from wizard.core.record import RecordStore, SetupRecord
-
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_PENDING, EXIT_STOPPED = 0, 1, 2, 3, 130
-
-
-@dataclass(frozen=True)
-class Event:
-    step: str
-    kind: str  # "plan" | "start" | "progress" | "outcome"
-    message: str
-    state: str | None = None
-    at: float = field(default_factory=time.time)
-
-
-@dataclass
-class ApprovalPolling:
-    first: float = 3.0
-    longest: float = 60.0
-    factor: float = 1.5
-    timeout: float | None = None
-
-
-@dataclass
-class RunResult:
-    plans: list[Plan]
-    outcomes: dict[str, Outcome]
-    stopped: bool = False
-
-    @property
-    def exit_code(self) -> int:
-        if self.stopped:
-            return EXIT_STOPPED
-        inputs = self.outcomes.get("inputs")
-        if inputs is not None and inputs.state is State.FAILED and inputs.error_code == "InvalidInput":
-            return EXIT_BAD_INPUT
-        states = {k: o.state for k, o in self.outcomes.items()}
-        if all(s is State.DONE for s in states.values()):
-            return EXIT_OK
-        bad = {State.FAILED, State.CONFLICT, State.BLOCKED, State.TODO}
-        if any(s in bad for k, s in states.items()):
-            return EXIT_FAILED
-        return EXIT_PENDING  # only waiting (approval) is left
+from wizard.engine.results import ApprovalPolling, Event, RunResult
 
 
 class Engine:
@@ -136,7 +95,7 @@ class Engine:
                 plans[s.key] = Plan(s.key, Action.BLOCKED, "Fix the inputs first (step 1).")
         else:
             with ThreadPoolExecutor(max_workers=len(rest)) as pool:
-                for s, p in zip(rest, pool.map(self._safe_plan, rest)):
+                for s, p in zip(rest, pool.map(self._safe_plan, rest), strict=True):
                     plans[s.key] = p
         out = [plans[s.key] for s in self.steps]
         self._planned_at = time.monotonic()
@@ -198,7 +157,7 @@ class Engine:
         intended: list[str] = []  # record keys first claimed by this run, before its write goes out
         try:
             plan = step.run_plan(self.ctx)
-            creates, uses = plan.data.get("creates"), plan.data.get("uses")
+            creates, uses = plan.creates, plan.uses
             if plan.writes:
                 if self.record is not None:
                     intended = [k for k in (creates or {}) if k not in self.record.resources]

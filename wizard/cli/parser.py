@@ -1,0 +1,115 @@
+"""The `astro-privatelink` command line: every subcommand, its flags, and the function that runs it
+(`set_defaults(func=...)`). Only argparse is imported here; each command loads what it needs when it runs."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from wizard.core.constants import PROG
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def run_wizard(args: argparse.Namespace) -> int:
+    """No subcommand (real Azure) or `demo` (the sandbox): the full-screen wizard, or plain mode."""
+    from wizard.cli.launch import run_wizard as launch
+
+    return launch(args)
+
+
+def run_sandbox(args: argparse.Namespace) -> int:
+    from wizard.sandbox.server import run_foreground
+
+    return run_foreground(world=args.world, approve_after=args.approve_after)
+
+
+def setup_command(name: str) -> Command:
+    """A command that works on one setup's config file (plan, apply, status, destroy, verify, export, report)."""
+
+    def run(args: argparse.Namespace) -> int:
+        from wizard.cli.commands import run_setup_command
+
+        return run_setup_command(name, args)
+
+    run.__name__ = f"cmd_{name}"
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Set up Azure Private Link between Astro Remote Execution Agents and the Astro orchestration "
+                    "plane, following Astronomer's documented steps.",
+        epilog="Environment: ASTRO_PL_ARM_ENDPOINT, ASTRO_PL_ACCESS_TOKEN, ASTRO_PL_CA_FILE, ASTRO_PL_STATE_DIR, "
+               "ASTRO_PL_POLLING_INTERVAL. Run `astro-privatelink sandbox` for a local Azure to try it on.")
+    parser.add_argument("--arm-endpoint", help="ARM base URL (default: the public cloud, or ASTRO_PL_ARM_ENDPOINT)")
+    parser.add_argument("--ca-file", help="PEM bundle to trust for ARM and HTTPS checks (or ASTRO_PL_CA_FILE)")
+    parser.add_argument("--redact", action="store_true",
+                        help="wizard: mask subscription and tenant ids on screen (last 4 kept), for screen shares")
+    parser.add_argument("--plain", action="store_true",
+                        help="wizard: ask the questions line by line instead of full screen (screen readers, "
+                             "narrow or recorded terminals)")
+    parser.set_defaults(func=run_wizard)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser("demo", help="the wizard against a built-in local sandbox (no Azure account needed)")
+    p.set_defaults(func=run_wizard)
+    p.add_argument("--world", choices=["demo", "large"], default="demo", help="seed world (default: demo)")
+    p.add_argument("--approve-after", type=float, default=20.0, metavar="SECONDS",
+                   help="approve the endpoint connection after this many seconds (default 20)")
+
+    def with_config(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--config", "-c", required=True, metavar="FILE", help="the setup's TOML config file")
+
+    p = sub.add_parser("plan", help="show what each step would do (no writes)")
+    with_config(p)
+    p.set_defaults(func=setup_command("plan"))
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("apply", help="run the plan: create what is missing, then wait for approval")
+    with_config(p)
+    p.set_defaults(func=setup_command("apply"))
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask before writing")
+    p.add_argument("--no-wait", action="store_true", help="do not wait for approval (exit 3 while it is pending)")
+    p.add_argument("--update", action="append", default=[], metavar="STEP", choices=["a_record"],
+                   help="allow changing an existing resource that differs (a_record: repoint a stale A record)")
+
+    p = sub.add_parser("status", help="re-read Azure and show each step's state")
+    with_config(p)
+    p.set_defaults(func=setup_command("status"))
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("destroy", help="remove what this tool created (never what it only reused)")
+    with_config(p)
+    p.set_defaults(func=setup_command("destroy"))
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask before deleting")
+
+    p = sub.add_parser("verify", help="check the setup from Azure and the network (DNS, HTTPS) and diagnose failures")
+    with_config(p)
+    p.set_defaults(func=setup_command("verify"))
+    p.add_argument("--nameserver", metavar="HOST[:PORT]",
+                   help="resolve with this DNS server (default: ASTRO_PL_DNS_SERVER, else the system resolver)")
+    p.add_argument("--timeout", type=float, default=3.0, metavar="SECONDS",
+                   help="give up on each network check after this many seconds (default: 3)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("export", help="write the az script, Terraform or Bicep that does the remaining steps, "
+                                      "for an Azure admin to run")
+    with_config(p)
+    p.set_defaults(func=setup_command("export"))
+    p.add_argument("--format", "-f", choices=["az", "terraform", "bicep"], default="az",
+                   help="az (a bash script), terraform or bicep (default: az)")
+    p.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
+
+    p = sub.add_parser("report", help="print a summary to paste into a support ticket (steps, ids, last errors)")
+    with_config(p)
+    p.set_defaults(func=setup_command("report"))
+    p.add_argument("--redact", action="store_true", dest="report_redact",
+                   help="mask subscription ids (last 4 characters kept)")
+
+    p = sub.add_parser("sandbox", help="run the local sandbox Azure in the foreground (Ctrl+C stops it)")
+    p.set_defaults(func=run_sandbox)
+    p.add_argument("--world", choices=["demo", "large"], default="demo", help="seed world (default: demo)")
+    p.add_argument("--approve-after", type=float, metavar="SECONDS",
+                   help="approve new endpoint connections after this many seconds")
+    return parser

@@ -1,0 +1,297 @@
+"""Plain mode's questions: which setup, the Astro details, signing in, and where the endpoint goes (live
+pickers with type-ahead, the same validation as everywhere). Answers are saved after every question."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from steps.registry import WORK_KEYS
+from wizard.plain.prompter import Prompter, Stop, validator
+
+if TYPE_CHECKING:  # pragma: no cover
+    from wizard.core.config import SetupConfig
+    from wizard.core.record import SetupRecord
+    from wizard.engine import ApprovalPolling, Workspace
+
+
+class PlainQuestions:
+    """The questions of the wizard, asked one at a time; `PlainWizard` adds the review and the apply."""
+
+    def __init__(self, workspace: Workspace, *, prompter: Prompter | None = None, out: TextIO | None = None,
+                 redact: bool = False, approval: ApprovalPolling | None = None,
+                 demo_defaults: SetupConfig | None = None) -> None:
+        from wizard.core.config import SetupConfig
+
+        self.workspace = workspace
+        self.factory = workspace.factory
+        self.store = workspace.store
+        self.transcript = workspace.transcript
+        self.config = SetupConfig()
+        self.ask = prompter or Prompter()
+        self.out = out or sys.stdout
+        self.redact = redact
+        self.approval = approval
+        self.demo_defaults = demo_defaults
+        self.record: SetupRecord | None = None
+        self.allow_update: set[str] = set()
+        self._vnets: list[Any] | None = None
+
+    # -- output ---------------------------------------------------------------------------------------
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def mask(self, value: str) -> str:
+        if not self.redact or not value:
+            return value
+        from wizard.core.redact import Redactor
+
+        return Redactor(True, {self.config.subscription_id} if self.config.subscription_id else set())(value)
+
+    def sub_label(self, sub_id: str) -> str:
+        from wizard.core.redact import mask
+
+        return mask(sub_id) if self.redact and len(sub_id) > 4 else sub_id
+
+    # -- the conversation -------------------------------------------------------------------------------
+
+    def choose_setup(self) -> SetupConfig:
+        from wizard.core.config import SetupConfig
+
+        records, messages = self.store.list()
+        for m in messages:
+            self.say(m)
+        if records:
+            choices = [(self._describe(r), r.cluster_id) for r in records] + [("Start a new setup", None)]
+            chosen = self.ask.select("Resume a setup, or start a new one?", choices, default=records[0].cluster_id)
+            if chosen is not None:
+                record = next(r for r in records if r.cluster_id == chosen)
+                self.record = record
+                self.say(f"Resuming cluster {chosen}: your saved answers are offered as defaults.")
+                return SetupConfig.from_dict(record.answers.to_dict())
+        if self.demo_defaults is not None:
+            return SetupConfig.from_dict(self.demo_defaults.to_dict())
+        return SetupConfig()
+
+    @staticmethod
+    def _describe(record: SetupRecord) -> str:
+        done = sum(1 for k in WORK_KEYS if record.last_state(k) == "done")
+        where = f", {record.answers.resource_group}/{record.answers.endpoint_name}" \
+            if record.answers.resource_group else ""
+        return (f"Resume cluster {record.cluster_id} ({done} of {len(WORK_KEYS)} steps done{where}; updated "
+                f"{record.updated_at.replace('T', ' ')[:16]} UTC)")
+
+    def ask_astro(self) -> None:
+        from wizard.core.validate import check_alias, check_api_url
+
+        cfg = self.config
+        self.say("")
+        self.say("Astro details: the alias comes from Astronomer support; the API URL is in your Deployment's "
+                 "details in the Astro UI.")
+        cfg.alias = self.ask.text("Private Link Service alias:", default=cfg.alias, validate=validator(check_alias))
+        for w in check_alias(cfg.alias).warnings:
+            self.say(f"  note: {w}")
+        cfg.api_url = self.ask.text("Remote Execution API URL:", default=cfg.api_url,
+                                    validate=validator(check_api_url))
+        for w in check_api_url(cfg.api_url).warnings:
+            self.say(f"  note: {w}")
+        cid = cfg.cluster_id
+        self.say(f"  Astro cluster ID: {cid}")
+        if self.record is None or self.record.cluster_id != cid:
+            loaded = self.store.load(cid or "")
+            if loaded.message:
+                self.say(loaded.message)
+            if loaded.record is not None:
+                saved = loaded.record.answers
+                self.say(f"  A saved setup exists for cluster {cid}: its answers are offered as defaults.")
+                for name in ("subscription_id", "resource_group", "endpoint_name", "nic_name", "vnet", "subnet",
+                             "region", "linked_vnets", "dns_resource_group", "link_name"):
+                    if getattr(saved, name) and (not getattr(cfg, name) or self.demo_defaults is not None):
+                        setattr(cfg, name, getattr(saved, name))
+                self.record = loaded.record
+        self.save(quiet=True)
+
+    def sign_in(self) -> None:
+        from wizard.core.azure import AzureAccessError
+
+        while True:
+            try:
+                who = self.factory.check_credential()
+            except AzureAccessError as exc:
+                self.say(f"Azure: {exc}")
+                choice = self.ask.select("What now?", [("Try again (after signing in, e.g. `az login` in another "
+                                                        "terminal)", "retry"), ("Stop here", "stop")])
+                if choice == "stop":
+                    raise Stop() from None
+                continue
+            self.say(f"Signed in to Azure as {who.name}" +
+                     (f" (tenant {self.sub_label(who.tenant_id)})" if who.tenant_id else "") + ".")
+            return
+
+    def listing(self, what: str, load: Callable[[], list[Any]]) -> list[Any] | None:
+        """A live listing; on failure says why and offers to try again or type the value instead (None)."""
+        while True:
+            self.say(f"  Reading the {what}s from Azure...")
+            try:
+                return load()
+            except Exception as exc:
+                self.say(f"  Could not list the {what}s: {self._explain(exc)}")
+                choice = self.ask.select("What now?", [("Try again", "retry"), (f"Type the {what} myself", "type"),
+                                                       ("Stop here", "stop")])
+                if choice == "stop":
+                    raise Stop() from None
+                if choice == "type":
+                    return None
+
+    def _explain(self, exc: BaseException) -> str:
+        from wizard.core.errors import explain
+
+        return explain(exc, alias=self.config.alias, subscription_id=self.config.subscription_id).sentence
+
+    def ask_azure(self) -> None:
+        self.say("")
+        self.say("Where the endpoint goes: the subscription, resource group, VNet and subnet of your AKS cluster "
+                 "with the Remote Execution Agents.")
+        self.ask_subscription()
+        self.ask_resource_group()
+        self.ask_vnet_subnet()
+        self.ask_names()
+        self.ask_extra_vnets()
+
+    def ask_subscription(self) -> None:
+        cfg = self.config
+        subs = self.listing("subscription", lambda: list(self.factory.subscriptions().subscriptions.list()))
+        if subs is None:
+            cfg.subscription_id = self.ask.text("Subscription ID:", default=cfg.subscription_id,
+                                                validate=lambda t: True if t.strip() else "Enter the subscription ID.")
+        elif not subs:
+            self.say("  This account sees no subscription: ask an Azure admin for access (Reader or more) to the "
+                     "subscription of your AKS cluster, then run again.")
+            raise Stop()
+        elif len(subs) == 1:
+            cfg.subscription_id = subs[0].subscription_id
+            self.say(f"  Using subscription {subs[0].display_name} ({self.sub_label(cfg.subscription_id)}), the only "
+                     "one this account sees.")
+        else:
+            choices = [(f"{s.display_name or s.subscription_id}  ({self.sub_label(s.subscription_id)})",
+                        s.subscription_id) for s in subs]
+            cfg.subscription_id = self.ask.pick("Subscription:", choices, default=cfg.subscription_id,
+                                                what="subscription")
+        self._vnets = None
+        self.save(quiet=True)
+
+    def ask_resource_group(self) -> None:
+        from wizard.core.validate import check_resource_group_name
+
+        cfg = self.config
+        groups = self.listing("resource group",
+                              lambda: list(self.factory.resources(cfg.subscription_id).resource_groups.list()))
+        if not groups:
+            if groups is not None:
+                self.say("  The subscription has no resource group you can see; type the name of the one where "
+                         "your AKS cluster is.")
+            cfg.resource_group = self.ask.text("Resource group for the endpoint:", default=cfg.resource_group,
+                                               validate=validator(check_resource_group_name))
+        else:
+            choices = sorted(((f"{g.name}  ({g.location})", g.name) for g in groups), key=lambda c: c[1].lower())
+            default = next((v for _, v in choices if v.lower() == cfg.resource_group.lower()), None)
+            cfg.resource_group = self.ask.pick("Resource group for the endpoint (where your AKS cluster is):",
+                                               choices, default=default, what="resource group")
+        self.save(quiet=True)
+
+    def vnets(self) -> list[Any] | None:
+        if self._vnets is None:
+            sub = self.config.subscription_id
+            self._vnets = self.listing("virtual network",
+                                       lambda: list(self.factory.network(sub).virtual_networks.list_all()))
+        return self._vnets
+
+    def ask_vnet_subnet(self) -> None:
+        from wizard.core.ids import parse_id, vnet_id
+        from wizard.core.validate import check_name
+
+        cfg = self.config
+        vnets = self.vnets()
+        if not vnets:
+            if vnets is not None:
+                self.say("  The subscription has no virtual network you can see: type the VNet's name or resource id.")
+            cfg.vnet = self.ask.text("Virtual network (name in the resource group, or resource id):", default=cfg.vnet,
+                                     validate=lambda t: True if t.strip() else "Enter the VNet's name or id.")
+            cfg.subnet = self.ask.text("Subnet for the endpoint:", default=cfg.subnet,
+                                       validate=validator(lambda t: check_name("subnet", t)))
+            self.save(quiet=True)
+            return
+        current = cfg.vnet if cfg.vnet.startswith("/") else (
+            vnet_id(cfg.subscription_id, cfg.resource_group, cfg.vnet) if cfg.vnet else "")
+        ordered = sorted(vnets, key=lambda v: (parse_id(v.id).get("resource_group", "").lower()
+                                               != cfg.resource_group.lower(), v.name.lower()))
+        choices = [(f"{v.name}  ({parse_id(v.id).get('resource_group', '?')}, {v.location})", v.id) for v in ordered]
+        default = next((v.id for v in vnets if current and v.id.lower() == current.lower()), None)
+        chosen_id = self.ask.pick("Virtual network where your agents run (the endpoint goes in it):", choices,
+                                  default=default, what="virtual network")
+        vnet = next(v for v in vnets if v.id == chosen_id)
+        rg = parse_id(vnet.id).get("resource_group", "")
+        cfg.vnet = vnet.name if rg.lower() == cfg.resource_group.lower() else vnet.id
+        names = [s.name for s in (vnet.subnets or [])]
+        if not names:
+            self.say(f"  {vnet.name} has no subnet: add one in the Azure portal (any size from /28), then run again.")
+            raise Stop()
+        subnet_default = next((n for n in names if n.lower() == cfg.subnet.lower()), None)
+        cfg.subnet = self.ask.pick(f"Subnet of {vnet.name} for the endpoint:", [(n, n) for n in names],
+                                   default=subnet_default, what="subnet")
+        self.say(f"  The endpoint goes in {vnet.location}, the VNet's region.")
+        self.save(quiet=True)
+
+    def ask_names(self) -> None:
+        from wizard.core.constants import DEFAULT_ENDPOINT_NAME
+        from wizard.core.validate import check_name
+
+        cfg = self.config
+        cfg.endpoint_name = self.ask.text("Private endpoint name:", default=cfg.endpoint_name or DEFAULT_ENDPOINT_NAME,
+                                          validate=validator(lambda t: check_name("private endpoint", t)))
+        nic = self.ask.text("Network interface name", default=cfg.nic_name or "",
+                            instruction=f"empty: Azure's default, {cfg.endpoint_name}.nic.<id>",
+                            validate=validator(lambda t: check_name("network interface", t), optional=True))
+        cfg.nic_name = nic or None
+        self.save(quiet=True)
+
+    def ask_extra_vnets(self) -> None:
+        from wizard.core.ids import parse_id, same_id, vnet_id
+
+        cfg = self.config
+        more = self.ask.confirm("Do agents in other VNets use this endpoint too (their VNets get linked to the DNS "
+                                "zone)?", default=bool(cfg.linked_vnets))
+        if not more:
+            cfg.linked_vnets = []
+            self.save(quiet=True)
+            return
+        main_id = cfg.vnet if cfg.vnet.startswith("/") else vnet_id(cfg.subscription_id, cfg.resource_group, cfg.vnet)
+        vnets = [v for v in (self.vnets() or []) if not same_id(v.id, main_id)]
+        if not vnets:
+            self.say("  No other VNet is listed here; type their resource ids (comma-separated), or leave empty.")
+            typed = self.ask.text("Other VNets' resource ids:", default=", ".join(cfg.linked_vnets))
+            cfg.linked_vnets = [v.strip() for v in typed.split(",") if v.strip()]
+        else:
+            choices = [(f"{v.name}  ({parse_id(v.id).get('resource_group', '?')}, {v.location})", v.id) for v in vnets]
+            checked = [v.id for v in vnets if any(same_id(v.id, x) for x in cfg.linked_vnets)]
+            cfg.linked_vnets = self.ask.checkbox("Other VNets whose agents use this endpoint:", choices,
+                                                 checked=checked)
+        self.save(quiet=True)
+
+    # -- record -------------------------------------------------------------------------------------------
+    def save(self, *, quiet: bool = False) -> None:
+        try:
+            saved = self.workspace.save_answers(self.config, self.record)
+        except OSError as exc:
+            if not quiet:
+                self.say(f"Could not save your answers in {self.store.directory} ({exc.strerror}): check that "
+                         "directory, or set ASTRO_PL_STATE_DIR to a writable one.")
+            return
+        self.record = saved.record
+        if saved.message:
+            self.say(saved.message)
+
+    def config_path(self) -> Path:
+        return self.store.config_path_for(self.config.cluster_id or "setup")
