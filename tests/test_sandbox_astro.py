@@ -1,4 +1,4 @@
-"""Tests for the sandbox Astro endpoint, driven through `wizard.https_probe.https_get_via` (httpx, TLS verified)."""
+"""Tests for the sandbox Astro endpoint, driven through `steps.verify.https_get_via` (httpx, TLS verified)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from wizard.https_probe import https_get_via
+from steps.verify import https_get_via
 from wizard.sandbox.astro import AstroServer
 from wizard.sandbox.certs import SandboxCA
 
@@ -85,7 +85,7 @@ def test_base_address_serves_too(server: AstroServer, ca_file: str) -> None:
 
 def test_sni_and_host_are_what_the_client_asked_for(server: AstroServer, ca_file: str) -> None:
     # The certificate is for *.external.astronomer.run: asking for another name fails the hostname check.
-    with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED|match"):
+    with pytest.raises(httpx.ConnectError, match=r"CERTIFICATE_VERIFY_FAILED|match"):
         get(PE_IP, server.port, ca_file, host="astro.example.com")
     # Apex name is covered as well.
     assert get(PE_IP, server.port, ca_file, host="external.astronomer.run").status_code == 404

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from steps.context import EndpointInfo
 from steps.verify import (
     CONNECTION,
     DNS,
@@ -20,7 +21,6 @@ from steps.verify import (
     LINKS,
     RECORD,
     CheckResult,
-    EndpointInfo,
     HttpsOutcome,
     NsgFinding,
     Rule,
@@ -34,9 +34,10 @@ from steps.verify import (
     parse_nameserver,
     port_matches,
     prefix_matches,
+    render_json,
+    render_text,
     run_verify,
 )
-from wizard.verify_report import render_json, render_text
 
 FAST_LRO = {"privateEndpoint": 0.1, "privateDnsZone": 0.1, "virtualNetworkLink": 0.1, "delete": 0.1,
             "visibility": 0.0}
@@ -45,7 +46,8 @@ SHORT = 0.5   # the network timeout for runs that are expected to time out (keep
 
 # -- pure --------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("text, want", [
-    ("10.0.0.10", ("10.0.0.10", 53)), ("127.0.0.1:5353", ("127.0.0.1", 5353)), (" 168.63.129.16 ", ("168.63.129.16", 53)),
+    ("10.0.0.10", ("10.0.0.10", 53)), ("127.0.0.1:5353", ("127.0.0.1", 5353)),
+    (" 168.63.129.16 ", ("168.63.129.16", 53)),
     ("[::1]:5300", ("::1", 5300)), ("::1", ("::1", 53)), ("[fd00::1]", ("fd00::1", 53)),
 ])
 def test_parse_nameserver(text: str, want: tuple[str, int]) -> None:
@@ -102,13 +104,13 @@ def test_nsg_evaluation_follows_priority() -> None:
     deny = Rule("deny-443", 200, "Outbound", "Deny", "Tcp", destinations=["10.0.1.0/24"], ports=["443"])
     allow = Rule("allow-pe", 100, "Outbound", "Allow", "Tcp", destinations=["10.0.1.4"], ports=["443"])
     assert deciding_rule(_defaults(), "Outbound", "10.0.0.0/20", "10.0.1.4", 443, vnet).name == "AllowVnetOutBound"
-    assert deciding_rule(_defaults() + [deny], "Outbound", "10.0.0.0/20", "10.0.1.4", 443, vnet).name == "deny-443"
-    assert deciding_rule(_defaults() + [deny, allow], "Outbound", "10.0.0.0/20", "10.0.1.4", 443, vnet).name == \
+    assert deciding_rule([*_defaults(), deny], "Outbound", "10.0.0.0/20", "10.0.1.4", 443, vnet).name == "deny-443"
+    assert deciding_rule([*_defaults(), deny, allow], "Outbound", "10.0.0.0/20", "10.0.1.4", 443, vnet).name == \
         "allow-pe"
     udp = Rule("deny-udp", 50, "Outbound", "Deny", "Udp")
     inbound = Rule("deny-in", 60, "Inbound", "Deny")
     other_port = Rule("deny-80", 70, "Outbound", "Deny", ports=["80"])
-    assert deciding_rule(_defaults() + [udp, inbound, other_port], "Outbound", "10.0.0.0/20", "10.0.1.4", 443,
+    assert deciding_rule([*_defaults(), udp, inbound, other_port], "Outbound", "10.0.0.0/20", "10.0.1.4", 443,
                          vnet).name == "AllowVnetOutBound"
     # The endpoint outside the VNet's space (peered, not given): only DenyAllOutBound is left.
     assert deciding_rule(_defaults(), "Outbound", "10.0.0.0/20", "10.9.1.4", 443, vnet).name == "DenyAllOutBound"
@@ -182,11 +184,34 @@ def test_report_text_and_json() -> None:
     assert set(data["checks"][1]) >= {"name", "ok", "detail", "diagnosis", "fix_step"}
 
 
-def test_no_ui_import_in_steps() -> None:
+def test_parse_nameserver_has_one_home() -> None:
+    from wizard.core import validate
+
+    assert parse_nameserver is validate.parse_nameserver
+
+
+def test_dns_server_from_env() -> None:
+    from wizard.core.settings import SettingsError, dns_server_from_env
+
+    assert dns_server_from_env({}) is None
+    assert dns_server_from_env({"ASTRO_PL_DNS_SERVER": "  "}) is None
+    assert dns_server_from_env({"ASTRO_PL_DNS_SERVER": "127.0.0.1:5353"}) == ("127.0.0.1", 5353)
+    with pytest.raises(SettingsError, match="ASTRO_PL_DNS_SERVER") as info:
+        dns_server_from_env({"ASTRO_PL_DNS_SERVER": "dns.example.com"})
+    assert isinstance(info.value, ValueError) and "must be an IP address" in str(info.value)
+
+
+def test_no_ui_import_or_environment_read_in_steps() -> None:
     import pathlib
 
-    src = (pathlib.Path(__file__).parent.parent / "steps" / "verify.py").read_text()
-    assert "textual" not in src and "questionary" not in src
+    package = pathlib.Path(__file__).parent.parent / "steps" / "verify"
+    sources = sorted(package.glob("*.py"))
+    assert {p.name for p in sources} >= {"__init__.py", "models.py", "run.py", "render.py", "probes.py"}
+    for path in sources:
+        src = path.read_text()
+        for word in ("textual", "questionary", "screens", "wizard.cli", "os.environ", "getenv"):
+            assert word not in src, (path.name, word)
+        assert len(src.splitlines()) <= 500, path.name
 
 
 # -- against the sandbox -----------------------------------------------------------------------------------------
@@ -342,7 +367,8 @@ def test_nsg_denies_outbound_443(good: Setup) -> None:
     net = good.ctx.network()
     port = str(good.sb.astro_port)  # the sandbox's Astro listens on its own port; the rule denies 443 and that one
     rule = {"properties": {"priority": 200, "direction": "Outbound", "access": "Deny", "protocol": "Tcp",
-                           "sourceAddressPrefix": "*", "sourcePortRange": "*", "destinationAddressPrefix": "127.20.16.0/24",
+                           "sourceAddressPrefix": "*", "sourcePortRange": "*",
+                           "destinationAddressPrefix": "127.20.16.0/24",
                            "destinationPortRanges": ["443", port], "description": "block the endpoint"}}
     net.security_rules.begin_create_or_update("rg-aks-prod", "nsg-aks-nodes", "deny-astro-443", rule).result()
     # The sandbox does not evaluate NSG rules itself: its blackhole knob drops the traffic the rule would drop.
@@ -432,7 +458,26 @@ def test_bad_api_url_is_reported_not_raised(good: Setup) -> None:
 
     ctx = SetupContext(replace(good.config, api_url="https://example.com"), ClientFactory(good.settings))
     report = run_verify(ctx, nameserver=good.sb.dns_address, timeout=SHORT)
-    assert not report.ok and report.checks[0].name == "inputs" and "external.astronomer.run" in report.checks[0].diagnosis
+    assert not report.ok and report.checks[0].name == "inputs"
+    assert "external.astronomer.run" in report.checks[0].diagnosis
+
+
+def test_environment_is_not_read_by_run_verify(good: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No nameserver: the system resolver, whatever ASTRO_PL_DNS_SERVER says (the front ends read it)."""
+    from dataclasses import replace
+
+    from steps.context import SetupContext
+    from wizard.core.azure import ClientFactory
+
+    monkeypatch.setenv("ASTRO_PL_DNS_SERVER", "{}:{}".format(*good.sb.dns_address))
+    ctx = SetupContext(replace(good.config, api_url="https://example.com"), ClientFactory(good.settings))
+    assert run_verify(ctx, timeout=SHORT).nameserver == "system resolver"
+
+
+def test_ca_file_defaults_to_the_settings(good: Setup) -> None:
+    """No ca_file: the settings' CA file (the sandbox's CA), so HTTPS verifies the sandbox certificate."""
+    report = run_verify(good.ctx, nameserver=good.sb.dns_address, timeout=3.0)
+    assert report.ok, render_text(report)
 
 
 def test_links_check_names_each_vnet() -> None:

@@ -12,7 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from wizard.core.constants import ENV_ACCESS_TOKEN, ENV_ARM_ENDPOINT, ENV_CA_FILE, ENV_POLLING_INTERVAL, ENV_STATE_DIR
+from wizard.core.constants import (
+    ENV_ACCESS_TOKEN,
+    ENV_ARM_ENDPOINT,
+    ENV_CA_FILE,
+    ENV_DNS_SERVER,
+    ENV_POLLING_INTERVAL,
+    ENV_STATE_DIR,
+)
+from wizard.core.validate import parse_nameserver
 
 PUBLIC_ARM_ENDPOINT = "https://management.azure.com"
 DEFAULT_POLLING_INTERVAL = 5.0
@@ -79,3 +87,16 @@ def state_dir(env: Mapping[str, str] | None = None) -> Path:
     from platformdirs import user_state_path
 
     return user_state_path("astro-privatelink", appauthor=False)
+
+
+def dns_server_from_env(env: Mapping[str, str] | None = None) -> tuple[str, int] | None:
+    """The DNS server `verify` asks, from ASTRO_PL_DNS_SERVER (HOST[:PORT]); None when unset or blank (then the
+    system resolver answers). Raises SettingsError (a ValueError) naming the variable when it cannot be parsed."""
+    env = os.environ if env is None else env
+    raw = (env.get(ENV_DNS_SERVER) or "").strip()
+    if not raw:
+        return None
+    try:
+        return parse_nameserver(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{ENV_DNS_SERVER}={raw!r}: {exc}") from None

@@ -197,3 +197,38 @@ def link_name_for(vnet_name: str) -> str:
     if len(base) > 80:
         base = vnet_name[: 80 - len("-link")] + "-link"
     return base
+
+
+def parse_nameserver(text: str) -> tuple[str, int]:
+    """'HOST[:PORT]' -> (host, port); IPv6 as '[::1]:5353' or a bare '::1'. Raises ValueError with a sentence.
+
+    The rules of `verify --nameserver` and ASTRO_PL_DNS_SERVER alike: HOST must be an IP address (dnspython sends
+    queries to an address, not a name), PORT defaults to 53.
+    """
+    raw = (text or "").strip()
+    if not raw:
+        raise ValueError("The nameserver is empty: give HOST or HOST:PORT, e.g. 10.0.0.10 or 127.0.0.1:5353.")
+    host, port_text = raw, ""
+    if raw.startswith("["):
+        end = raw.find("]")
+        if end < 0:
+            raise ValueError(f"The nameserver '{raw}' has '[' without ']': write IPv6 as [ADDRESS]:PORT.")
+        host, rest = raw[1:end], raw[end + 1:]
+        if rest and not rest.startswith(":"):
+            raise ValueError(f"The nameserver '{raw}' is not HOST[:PORT].")
+        port_text = rest[1:]
+    elif raw.count(":") == 1:
+        host, port_text = raw.split(":")
+    port = 53
+    if port_text:
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise ValueError(f"The nameserver port '{port_text}' must be a number from 1 to 65535.")
+        port = int(port_text)
+    if not host:
+        raise ValueError(f"The nameserver '{raw}' has no host.")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"The nameserver '{host}' must be an IP address (dnspython sends queries to an address, "
+                         "not a name).") from None
+    return host, port

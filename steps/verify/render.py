@@ -6,10 +6,8 @@ cluster); or JSON with every check's `name`, `ok`, `detail`, `diagnosis` and `fi
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # pragma: no cover
-    from steps.verify import VerifyReport
+from steps.verify.models import VerifyReport
 
 GLYPH_OK, GLYPH_FAIL, GLYPH_SKIP = "[ok]  ", "[FAIL]", "[skip]"
 
@@ -24,6 +22,7 @@ FIX_STEPS = {
 
 
 def fix_hint(fix_step: str | None, config_path: str | None = None) -> str | None:
+    """The command that fixes `fix_step` ("step N (what): `astro-privatelink ...`"), or None for no step."""
     if fix_step not in FIX_STEPS:
         return None
     number, what = FIX_STEPS[fix_step]
@@ -36,6 +35,7 @@ def fix_hint(fix_step: str | None, config_path: str | None = None) -> str | None
 
 
 def render_text(report: VerifyReport, config_path: str | None = None) -> str:
+    """The report for people: a line per check, then what to do (`config_path` goes into the fix commands)."""
     lines = [f"Verify {report.host or 'the API host'} ({report.nameserver}; each network check gives up after "
              f"{report.timeout:g} s):"]
     width = max((len(c.title) for c in report.checks), default=0)
@@ -70,4 +70,5 @@ def render_text(report: VerifyReport, config_path: str | None = None) -> str:
 
 
 def render_json(report: VerifyReport) -> str:
+    """The report for programs (`VerifyReport.to_json`), indented."""
     return json.dumps(report.to_json(), indent=2)

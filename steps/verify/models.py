@@ -1,0 +1,72 @@
+"""What a verify run produces: one `CheckResult` per check, gathered in a `VerifyReport`, plus the names of the
+checks (the JSON `name` field), their titles, and the constants the checks compare against.
+
+Plain data only: no Azure, no network, no UI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_TIMEOUT = 3.0          # seconds, per network check (DNS lookup; HTTPS request)
+EXPECTED_BODY = "404 page not found"   # what Astro answers at / through the endpoint
+AZURE_DNS = "168.63.129.16"
+
+# Names of the checks, in report order (the JSON `name` field).
+CONNECTION, LINKS, RECORD, DNS, HTTPS = "connection_state", "zone_links", "a_record", "dns", "https"
+TITLES = {CONNECTION: "Endpoint connection approved", LINKS: "Zone linked to the agents' VNets",
+          RECORD: "A record points to the endpoint", DNS: "Name resolves to the endpoint",
+          HTTPS: "HTTPS answers through the endpoint"}
+
+
+@dataclass
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str                      # what was seen, one line
+    diagnosis: str | None = None     # cause and next action (None when ok)
+    # the setup step that fixes it: private_endpoint | dns_zone | vnet_links | a_record | approval
+    fix_step: str | None = None
+    seconds: float | None = None     # how long the check took
+    skipped: bool = False            # not run because an earlier check makes it meaningless or unsafe
+
+    @property
+    def title(self) -> str:
+        return TITLES.get(self.name, self.name)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "ok": self.ok, "detail": self.detail, "diagnosis": self.diagnosis,
+                               "fix_step": self.fix_step}
+        if self.skipped:
+            out["skipped"] = True
+        if self.seconds is not None:
+            out["seconds"] = round(self.seconds, 3)
+        return out
+
+
+@dataclass
+class VerifyReport:
+    checks: list[CheckResult]
+    host: str = ""
+    nameserver: str = "system resolver"
+    timeout: float = DEFAULT_TIMEOUT
+    duration: float = 0.0
+    outside_vnet: bool = False                 # the network checks probably ran outside the agents' VNet
+    inside_commands: list[str] = field(default_factory=list)  # run these from inside the cluster instead
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(c.ok for c in self.checks)
+
+    def check(self, name: str) -> CheckResult | None:
+        return next((c for c in self.checks if c.name == name), None)
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        return [c for c in self.checks if not c.ok]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "host": self.host, "nameserver": self.nameserver, "timeout_seconds": self.timeout,
+                "duration_seconds": round(self.duration, 3), "outside_vnet": self.outside_vnet,
+                "inside_commands": list(self.inside_commands), "checks": [c.to_json() for c in self.checks]}
