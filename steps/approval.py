@@ -94,8 +94,7 @@ class WaitForApproval(Step[ApprovalObservation, ApprovalPayload]):
                 plan = self.run_plan(ctx)
             except HttpResponseError as exc:  # throttled or a blip: say so and keep waiting
                 progress(self.key, f"could not read the connection state ({explain(exc).code}); trying again")
-                if exc.response is not None:
-                    delay = max(delay, retry_after_seconds(exc.response.headers, default=0.0))
+                delay = max(delay, retry_after_seconds(getattr(exc.response, "headers", None), default=0.0))
                 plan = None
             if plan is not None and plan.action is not Action.WAITING:
                 return plan

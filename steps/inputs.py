@@ -85,8 +85,7 @@ class CheckInputs(Step[InputsObservation, None]):
             except HttpResponseError as exc:
                 if exc.status_code != 429 or attempt == attempts - 1:
                     raise
-                headers = exc.response.headers if exc.response is not None else {}
-                delay = retry_after_seconds(headers)
+                delay = retry_after_seconds(getattr(exc.response, "headers", None))
                 if ctx.cancel.wait(delay):
                     raise
         raise AssertionError("unreachable")

@@ -126,7 +126,8 @@ class LinkVnets(Step[LinksObservation, LinksPayload]):
         items = plan.need().items
         todo = [i for i in items if i.action in (Action.CREATE, Action.WAITING)]
         with ThreadPoolExecutor(max_workers=max(1, min(4, len(todo)))) as pool:
-            results = list(pool.map(lambda item: self._link(ctx, zone, item, progress), todo))
+            target: ZoneInfo = zone
+            results = list(pool.map(lambda item: self._link(ctx, target, item, progress), todo))
         failures = [r for r in results if r is not None]
         if failures:
             raise failures[0]

@@ -71,8 +71,9 @@ def test_plan_json_then_apply_then_status(sandbox, cli_env, capsys):
 
 
 def test_apply_without_yes_and_no_terminal_writes_nothing(sandbox, cli_env, capsys, monkeypatch):
-    monkeypatch.setattr(sys, "stdin", open(os.devnull))
-    assert main(["apply", "--config", _config(sandbox, cli_env)]) == 2
+    with open(os.devnull) as devnull:
+        monkeypatch.setattr(sys, "stdin", devnull)
+        assert main(["apply", "--config", _config(sandbox, cli_env)]) == 2
     assert "nothing was written" in capsys.readouterr().err
     assert sandbox.writes() == []
 

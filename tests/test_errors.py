@@ -37,7 +37,8 @@ def test_alias_not_visible(sandbox, sdk):
 
 
 def test_authorization_failed_names_action_scope_role(sandbox, sdk):
-    sandbox.knobs.deny_actions = [("Microsoft.Network/privateDnsZones/write", f"/subscriptions/{sandbox.subscription_id}")]
+    sandbox.knobs.deny_actions = [("Microsoft.Network/privateDnsZones/write",
+                                   f"/subscriptions/{sandbox.subscription_id}")]
     exc = _raise(lambda: sdk.dns.private_zones.begin_create_or_update(RG, "external.astronomer.run",
                                                                      {"location": "global"}).result())
     e = explain(exc)

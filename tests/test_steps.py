@@ -216,7 +216,8 @@ def test_policy_refusing_global_is_explained(sandbox, tmp_path):
     sandbox.knobs.deny_global_location = True
     result = make_engine(sandbox, tmp_path).apply(wait_for_approval=False)
     zone = result.outcomes["dns_zone"]
-    assert zone.state.value == "failed" and "'global'" in zone.summary and zone.error_code == "RequestDisallowedByPolicy"
+    assert zone.state.value == "failed" and "'global'" in zone.summary
+    assert zone.error_code == "RequestDisallowedByPolicy"
     assert result.outcomes["vnet_links"].state.value == "blocked"
     assert result.outcomes["private_endpoint"].state.value == "done"  # independent work went on
 

@@ -174,7 +174,8 @@ class RecordStore:
 
     def list(self) -> tuple[list[SetupRecord], list[str]]:
         """Every readable record (newest first) and the messages about files set aside."""
-        records, messages = [], []
+        records: list[SetupRecord] = []
+        messages: list[str] = []
         if not self.directory.is_dir():
             return records, messages
         for path in sorted(self.directory.glob("*.json")):

@@ -154,7 +154,8 @@ def check_name(kind: str, name: str) -> Check:
     if not _NAME_CHARS.match(value):
         bad = sorted({c for c in value if not re.match(r"[A-Za-z0-9_.\-]", c)})
         out.problems.append(
-            f"A {kind} name may contain only letters, digits, '_', '.' and '-'; remove {' '.join(repr(c) for c in bad)}.")
+            f"A {kind} name may contain only letters, digits, '_', '.' and '-'; "
+            f"remove {' '.join(repr(c) for c in bad)}.")
     elif not value[0].isalnum():
         out.problems.append(f"A {kind} name must start with a letter or digit.")
     elif not (value[-1].isalnum() or value[-1] == "_"):

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from wizard.core.constants import ENV_PLAIN
 
 
 def should_use_plain(args: Any = None, *, stdin: Any = None, stdout: Any = None,
-                     env: dict[str, str] | None = None) -> tuple[bool, str]:
+                     env: Mapping[str, str] | None = None) -> tuple[bool, str]:
     """Whether the wizard should run in plain mode, and the message to show when that was not asked for.
 
     Asked for: `--plain` or ASTRO_PL_PLAIN=1 (no message). Chosen for the user (with a message): standard
