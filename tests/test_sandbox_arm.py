@@ -87,8 +87,9 @@ def test_vnets_and_subnets_paged(sandbox, sdk):
 
 def test_vnet_and_subnet_create_update_delete(sandbox, sdk):
     net = sdk.network
-    body = {"location": "eastus2", "properties": {"addressSpace": {"addressPrefixes": ["127.40.0.0/16"]},
-                                                  "subnets": [{"name": "a", "properties": {"addressPrefix": "127.40.0.0/24"}}]}}
+    body = {"location": "eastus2", "properties": {
+        "addressSpace": {"addressPrefixes": ["127.40.0.0/16"]},
+        "subnets": [{"name": "a", "properties": {"addressPrefix": "127.40.0.0/24"}}]}}
     vnet = net.virtual_networks.begin_create_or_update("rg-network-hub", "vnet-new", body).result()
     assert vnet.provisioning_state == "Succeeded" and [s.name for s in vnet.subnets] == ["a"]
     sub = net.subnets.begin_create_or_update("rg-network-hub", "vnet-new", "b",
@@ -271,7 +272,8 @@ def test_dns_server_answers_from_the_private_zone(sandbox, sdk):
 def test_ids_are_case_insensitive(sandbox, sdk):
     vnet = sdk.network.virtual_networks.get("RG-AKS-PROD", "VNET-AKS-PROD")
     assert vnet.id == ids(sandbox)["vnet"]           # the stored casing comes back
-    pe = create_pe(sdk, sandbox, subnet_id=ids(sandbox)["pe_subnet"].upper().replace("/SUBSCRIPTIONS/", "/subscriptions/"))
+    subnet_id = ids(sandbox)["pe_subnet"].upper().replace("/SUBSCRIPTIONS/", "/subscriptions/")
+    pe = create_pe(sdk, sandbox, subnet_id=subnet_id)
     assert sdk.network.private_endpoints.get("Rg-Aks-Prod", "PE-ASTRO").id == pe.id
     assert sdk.network.subnets.get(RG, "vnet-aks-prod", "SNET-PRIVATE-ENDPOINTS").name == "snet-private-endpoints"
 

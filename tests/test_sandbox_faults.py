@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import ssl
 import time
 
@@ -40,7 +41,7 @@ def test_throttling_429_is_retried_after_retry_after(sandbox, fast_sdk):
     log = sandbox.requests
     statuses = [r.status for r in log]
     assert 429 in statuses and statuses[-1] == 200
-    for before, after in zip(log, log[1:]):
+    for before, after in itertools.pairwise(log):
         if before.status == 429:   # the client waited x-ms-retry-after-ms (50 ms) before trying again
             assert after.started - (before.started + before.duration) >= 0.045
 

@@ -13,6 +13,7 @@ connections; `astro_wrong_certificate` True presents a certificate for `other.ex
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import selectors
 import socket
@@ -201,10 +202,8 @@ class AstroServer:
     def _run_listener(self, listener: _Listener) -> None:
         try:
             while not listener.stop.is_set():
-                try:
+                with contextlib.suppress(OSError):  # the address could not be bound again: retry on the next poll
                     self._sync_listener(listener)
-                except OSError:  # the address could not be bound again: retry on the next poll
-                    pass
                 sock = listener.sock
                 if sock is None or not listener.listening:
                     listener.stop.wait(POLL_SECONDS)
@@ -242,10 +241,8 @@ class AstroServer:
         with self._lock:
             victims = [c for c, c_ip in self._conns.items() if ip is None or c_ip == ip]
         for conn in victims:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in recv or the TLS handshake
-            except OSError:
-                pass
 
     # --- one connection ------------------------------------------------------------------------------------
 

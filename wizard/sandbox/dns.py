@@ -11,6 +11,7 @@ linked zone get the public answer: `public_address` under `external.astronomer.r
 
 from __future__ import annotations
 
+import contextlib
 import selectors
 import socket
 import struct
@@ -252,10 +253,8 @@ class DnsServer:
                     continue
                 reply = build_response(wire, self.lookup, _udp_limit(wire))
                 if reply is not None:
-                    try:
+                    with contextlib.suppress(OSError):
                         sock.sendto(reply, peer)
-                    except OSError:
-                        pass
 
     def _serve_tcp(self) -> None:
         sock = self._tcp

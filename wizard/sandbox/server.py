@@ -18,12 +18,17 @@ import signal
 import sys
 import tempfile
 import threading
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from wizard.sandbox import seeds
 from wizard.sandbox.arm import ArmError, ArmService, Knobs, LoggedRequest, Request, Response, make_token, serve_arm
 from wizard.sandbox.certs import SandboxCA
 from wizard.sandbox.world import World
+
+if TYPE_CHECKING:
+    from wizard.sandbox.arm.http import TlsHttpServer
+    from wizard.sandbox.astro import AstroServer
+    from wizard.sandbox.dns import DnsAnswer, DnsServer
 
 __all__ = ["Knobs", "LoggedRequest", "Sandbox", "run_foreground"]
 
@@ -46,10 +51,10 @@ class Sandbox:
         self.token = token or make_token(self.tenant_id, OBJECT_ID)
         self.ca: SandboxCA | None = None
         self._tmp: str | None = None
-        self._arm_server = None
+        self._arm_server: TlsHttpServer | None = None
         self._service: ArmService | None = None
-        self._dns = None
-        self._astro = None
+        self._dns: DnsServer | None = None
+        self._astro: AstroServer | None = None
 
     # ---- lifecycle ----
     def start(self) -> Sandbox:
@@ -116,11 +121,15 @@ class Sandbox:
 
     @property
     def dns_address(self) -> tuple[str, int]:
-        return self._dns.address  # type: ignore[union-attr]
+        if self._dns is None:
+            raise RuntimeError("the sandbox is not started")
+        return self._dns.address
 
     @property
     def astro_port(self) -> int:
-        return self._astro.port  # type: ignore[union-attr]
+        if self._astro is None:
+            raise RuntimeError("the sandbox is not started")
+        return self._astro.port
 
     @property
     def world(self) -> World:
@@ -177,7 +186,7 @@ class Sandbox:
                 "ASTRO_PL_SUBSCRIPTION_ID": self.subscription_id, "ASTRO_PL_DEMO_ALIAS": self.demo_alias,
                 "ASTRO_PL_DEMO_API_URL": self.demo_api_url}
 
-    def _lookup(self, name: str):
+    def _lookup(self, name: str) -> DnsAnswer:
         from wizard.sandbox.dns import answer_from_world
         return answer_from_world(self.service.dns_resources(), self.knobs.dns_vnet_id, name, PUBLIC_ASTRO_ADDRESS)
 

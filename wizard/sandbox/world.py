@@ -6,7 +6,7 @@ Computed parts of a body (provisioning state while a long-running operation runs
 VNet, counters on a private DNS zone, approval after a delay) are filled in by `render` at read time from
 timestamps: nothing ticks in the background.
 
-This module knows nothing about HTTP; `arm.py` validates requests and calls into it.
+This module knows nothing about HTTP; the `arm` package validates requests and calls into it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 # Canonical casing of every resource type the sandbox stores, keyed by lower-case type.
 NETWORK = "Microsoft.Network"
@@ -185,7 +186,7 @@ class World:
     def get(self, resource_id: str) -> Resource | None:
         return self.resources.get(resource_id.rstrip("/").lower())
 
-    def add(self, type_: str, resource_id: str, body: dict, **kw) -> Resource:
+    def add(self, type_: str, resource_id: str, body: dict, **kw: Any) -> Resource:
         """Store (or replace) a resource; `body` gets id, name and type filled in."""
         body.setdefault("id", resource_id)
         body.setdefault("name", resource_id.rsplit("/", 1)[-1])
@@ -321,9 +322,13 @@ class World:
                if (pe.props.get("subnet") or {}).get("id", "").lower() == res.key]
         if pes:
             props["privateEndpoints"] = [{"id": pe.id} for pe in pes]
-            props["ipConfigurations"] = [{"id": cfg["id"]} for pe in pes for nic_ref in pe.props.get(
-                "networkInterfaces", []) for cfg in (self.get(nic_ref["id"]).props.get("ipConfigurations", [])
-                                                      if self.get(nic_ref["id"]) else [])]
+            configs: list[dict] = []
+            for pe in pes:
+                for nic_ref in pe.props.get("networkInterfaces", []):
+                    nic = self.get(nic_ref["id"])
+                    if nic is not None:
+                        configs += [{"id": cfg["id"]} for cfg in nic.props.get("ipConfigurations", [])]
+            props["ipConfigurations"] = configs
 
     def _render_zone(self, res: Resource, props: dict) -> None:
         records = [r for r in self.children(res.id) if r.type.lower() != T_LINK.lower()]
