@@ -15,7 +15,7 @@ from typing import Any
 from wizard.core.azure import ClientFactory
 from wizard.core.config import SetupConfig
 from wizard.core.constants import ASTRO_DNS_ZONE
-from wizard.core.ids import dns_zone_id, enum_text, parse_id, same_id
+from wizard.core.ids import dns_zone_id, enum_text, parse_id, same_id, vnet_name_of
 from wizard.core.validate import check_api_url
 
 
@@ -67,6 +67,23 @@ class ZoneInfo:
 
     def link_to(self, vnet: str) -> LinkInfo | None:
         return next((lk for lk in self.links if same_id(lk.vnet_id, vnet)), None)
+
+
+def choose_zone(zones: list[ZoneInfo], agent_vnets: list[str], zone_resource_group: str) -> tuple[ZoneInfo | None, str]:
+    """The zone to use and why: one already linked to an agents' VNet wins (Azure allows one per VNet);
+    else the one in the DNS resource group; else the only one in the subscription; else a new one."""
+    for vid in agent_vnets:
+        for z in zones:
+            if z.link_to(vid):
+                return z, (f"reusing the zone in resource group '{z.resource_group}', already linked to "
+                           f"{vnet_name_of(vid)}")
+    rg = zone_resource_group.lower()
+    for z in zones:
+        if z.resource_group.lower() == rg:
+            return z, f"reusing the zone that exists in resource group '{z.resource_group}'"
+    if len(zones) == 1:
+        return zones[0], f"reusing the only such zone in the subscription (resource group '{zones[0].resource_group}')"
+    return None, f"a new zone in resource group '{zone_resource_group}'"
 
 
 class LookupProblem(Exception):
@@ -232,22 +249,8 @@ class SetupContext:
         return ids
 
     def chosen_zone(self) -> tuple[ZoneInfo | None, str]:
-        """The zone to use and why: one already linked to an agents' VNet wins (Azure allows one per VNet);
-        else the one in the DNS resource group; else the only one in the subscription; else a new one."""
-        zones = self.zones()
-        for vid in self.agent_vnet_ids():
-            for z in zones:
-                if z.link_to(vid):
-                    return z, f"reusing the zone in resource group '{z.resource_group}', already linked to " \
-                              f"{parse_id(vid).get('virtualnetworks', vid)}"
-        rg = self.config.zone_resource_group.lower()
-        for z in zones:
-            if z.resource_group.lower() == rg:
-                return z, f"reusing the zone that exists in resource group '{z.resource_group}'"
-        if len(zones) == 1:
-            return zones[0], f"reusing the only such zone in the subscription (resource group " \
-                             f"'{zones[0].resource_group}')"
-        return None, f"a new zone in resource group '{self.config.zone_resource_group}'"
+        """The zone to use and why (see `choose_zone`), from what Azure shows now."""
+        return choose_zone(self.zones(), self.agent_vnet_ids(), self.config.zone_resource_group)
 
     def zone_id_for_new(self) -> str:
         return dns_zone_id(self.subscription, self.config.zone_resource_group)

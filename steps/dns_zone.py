@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from steps.base import Action, Outcome, Plan, Progress, State, Step, wait_for_poller, wait_until_settled
-from steps.context import SetupContext, ZoneInfo
+from steps.context import SetupContext, ZoneInfo, choose_zone
 from wizard.core.constants import ASTRO_DNS_ZONE
 from wizard.core.errors import StepFailed, explain
-from wizard.core.ids import enum_text, parse_id
+from wizard.core.ids import enum_text, parse_id, same_id
 
 
 @dataclass
@@ -25,9 +25,8 @@ class ZonePayload:
 
 @dataclass
 class ZoneObservation:
-    zone: ZoneInfo | None
-    reason: str
-    others: list[ZoneInfo]
+    zones: list[ZoneInfo]    # every zone named external.astronomer.run in the subscription, with its links
+    agent_vnets: list[str]   # ids of the VNets whose agents use the endpoint (the endpoint's VNet first)
 
 
 class CreateDnsZone(Step[ZoneObservation, ZonePayload]):
@@ -35,15 +34,14 @@ class CreateDnsZone(Step[ZoneObservation, ZonePayload]):
     depends_on = ("inputs",)
 
     def inspect(self, ctx: SetupContext) -> ZoneObservation:
-        zone, reason = ctx.chosen_zone()
-        others = [z for z in ctx.zones() if zone is None or z.id.lower() != zone.id.lower()]
-        return ZoneObservation(zone=zone, reason=reason, others=others)
+        return ZoneObservation(zones=ctx.zones(), agent_vnets=ctx.agent_vnet_ids())
 
     def plan(self, ctx: SetupContext, observation: ZoneObservation) -> Plan[ZonePayload]:
-        zone = observation.zone
+        zone, reason = choose_zone(observation.zones, observation.agent_vnets, ctx.config.zone_resource_group)
+        others = [z for z in observation.zones if zone is None or not same_id(z.id, zone.id)]
         warnings = []
-        if observation.others:
-            where = ", ".join(z.resource_group for z in observation.others)
+        if others:
+            where = ", ".join(z.resource_group for z in others)
             warnings.append(f"Other '{ASTRO_DNS_ZONE}' zones exist in this subscription (resource groups: {where}); "
                             "they are left alone.")
         if zone is None:
@@ -55,7 +53,7 @@ class CreateDnsZone(Step[ZoneObservation, ZonePayload]):
         if state in ("creating", "updating", "accepted"):
             return Plan(self.key, Action.WAITING, f"Azure is still creating the zone in '{zone.resource_group}'.",
                         warnings=warnings, payload=ZonePayload(zone.resource_group), uses={"dns_zone": zone.id})
-        return Plan(self.key, Action.DONE, f"Zone {ASTRO_DNS_ZONE} exists: {observation.reason}.",
+        return Plan(self.key, Action.DONE, f"Zone {ASTRO_DNS_ZONE} exists: {reason}.",
                     warnings=warnings, uses={"dns_zone": zone.id})
 
     def apply(self, ctx: SetupContext, plan: Plan[ZonePayload], progress: Progress) -> Outcome:

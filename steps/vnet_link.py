@@ -8,13 +8,13 @@ from this zone inside that VNet, so other Astro clusters reached from it need th
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from steps.base import Action, Outcome, Plan, Progress, State, Step, wait_for_poller, wait_until_settled
-from steps.context import SetupContext, ZoneInfo
+from steps.context import SetupContext, ZoneInfo, choose_zone
 from wizard.core.constants import ASTRO_DNS_ZONE
 from wizard.core.errors import StepFailed, explain
-from wizard.core.ids import enum_text, parse_id, same_id
+from wizard.core.ids import enum_text, parse_id, same_id, vnet_name_of
 from wizard.core.validate import check_name, link_name_for
 
 
@@ -36,8 +36,8 @@ class LinksPayload:
 
 @dataclass
 class LinksObservation:
-    zone: ZoneInfo | None
-    items: list[LinkPlanItem] = field(default_factory=list)
+    zones: list[ZoneInfo]    # every zone named external.astronomer.run in the subscription, with its links
+    agent_vnets: list[str]   # ids of the VNets whose agents use the endpoint (the endpoint's VNet first)
 
 
 def wanted_link_name(ctx: SetupContext, vnet_name: str) -> str:
@@ -45,52 +45,53 @@ def wanted_link_name(ctx: SetupContext, vnet_name: str) -> str:
     return template.replace("{vnet}", vnet_name) if template else link_name_for(vnet_name)
 
 
+def decide_link(ctx: SetupContext, zone: ZoneInfo | None, zones: list[ZoneInfo], vid: str) -> LinkPlanItem:
+    """What to do about one agents' VNet, given the chosen zone and every such zone in the subscription.
+
+    An existing link to the VNet, whatever its name, is reused (done, or waiting while Azure finishes it). A VNet
+    linked to another such zone is a conflict (Azure allows one per VNet); so is a link of the wanted name that
+    points at another VNet. A link name Azure would refuse fails before anything is written."""
+    vname = vnet_name_of(vid)
+    name = wanted_link_name(ctx, vname)
+    existing = zone.link_to(vid) if zone is not None else None
+    if existing is not None:
+        if existing.provisioning_state.lower() == "succeeded":
+            return LinkPlanItem(vid, vname, existing.name, Action.DONE, f"linked by '{existing.name}'")
+        return LinkPlanItem(vid, vname, existing.name, Action.WAITING,
+                            f"link '{existing.name}' is {existing.provisioning_state}")
+    elsewhere = next((z for z in zones if (zone is None or not same_id(z.id, zone.id)) and z.link_to(vid)), None)
+    if elsewhere is not None:
+        return LinkPlanItem(vid, vname, name, Action.CONFLICT,
+                            f"{vname} is already linked to the '{ASTRO_DNS_ZONE}' zone in resource group "
+                            f"'{elsewhere.resource_group}', and Azure allows only one such zone per VNet: link it "
+                            "from that zone instead, or remove that link")
+    problems = check_name("virtual network link", name).problems
+    if problems:
+        return LinkPlanItem(vid, vname, name, Action.FAILED, problems[0])
+    clash = next((lk for lk in (zone.links if zone is not None else []) if lk.name.lower() == name.lower()), None)
+    if clash is not None:
+        return LinkPlanItem(vid, vname, name, Action.CONFLICT,
+                            f"A link named '{name}' already links the zone to {vnet_name_of(clash.vnet_id)}; set "
+                            "another link name ([dns] link_name) or remove that link")
+    return LinkPlanItem(vid, vname, name, Action.CREATE, f"create link '{name}'")
+
+
+def as_sentence(note: str) -> str:
+    """A note as the plan's summary: ends with one full stop; a VNet name at its start keeps its case."""
+    return note.rstrip(".") + "."
+
+
 class LinkVnets(Step[LinksObservation, LinksPayload]):
     key = "vnet_links"
     depends_on = ("dns_zone",)
 
     def inspect(self, ctx: SetupContext) -> LinksObservation:
-        zone, _ = ctx.chosen_zone()
-        obs = LinksObservation(zone=zone)
-        all_zones = ctx.zones()
-        for vid in ctx.agent_vnet_ids():
-            vname = parse_id(vid).get("virtualnetworks", vid)
-            name = wanted_link_name(ctx, vname)
-            if zone is not None:
-                existing = zone.link_to(vid)
-                if existing is not None:
-                    settled = existing.provisioning_state.lower() == "succeeded"
-                    obs.items.append(LinkPlanItem(vid, vname, existing.name, Action.DONE if settled else Action.WAITING,
-                                                  f"linked by '{existing.name}'" if settled else
-                                                  f"link '{existing.name}' is {existing.provisioning_state}"))
-                    continue
-            elsewhere = next((z for z in all_zones if (zone is None or not same_id(z.id, zone.id)) and z.link_to(vid)),
-                             None)
-            if elsewhere is not None:
-                obs.items.append(LinkPlanItem(vid, vname, name, Action.CONFLICT,
-                                              f"{vname} is already linked to the '{ASTRO_DNS_ZONE}' zone in resource "
-                                              f"group '{elsewhere.resource_group}', and Azure allows only one such "
-                                              "zone per VNet: link it from that zone instead, or remove that link"))
-                continue
-            problems = check_name("virtual network link", name).problems
-            if problems:
-                obs.items.append(LinkPlanItem(vid, vname, name, Action.FAILED, problems[0]))
-                continue
-            taken = zone.links if zone is not None else []
-            clash = next((lk for lk in taken if lk.name.lower() == name.lower()), None)
-            if clash is not None:
-                other = parse_id(clash.vnet_id).get("virtualnetworks", clash.vnet_id)
-                obs.items.append(LinkPlanItem(vid, vname, name, Action.CONFLICT,
-                                              f"a link named '{name}' already links the zone to {other}; set another "
-                                              "link name ([dns] link_name) or remove that link"))
-                continue
-            obs.items.append(LinkPlanItem(vid, vname, name, Action.CREATE, f"create link '{name}'"))
-        return obs
+        return LinksObservation(zones=ctx.zones(), agent_vnets=ctx.agent_vnet_ids())
 
     def plan(self, ctx: SetupContext, observation: LinksObservation) -> Plan[LinksPayload]:
-        items = observation.items
+        zone, _ = choose_zone(observation.zones, observation.agent_vnets, ctx.config.zone_resource_group)
+        items = [decide_link(ctx, zone, observation.zones, vid) for vid in observation.agent_vnets]
         details = [f"{i.vnet_name}: {i.note}" for i in items]
-        zone = observation.zone
         records = zone.record_sets if zone else 0
         warnings = [f"Linking {ASTRO_DNS_ZONE} to a VNet makes every *.{ASTRO_DNS_ZONE} name resolve from this "
                     "private zone inside that VNet: any other Astro cluster reached from there needs its own A "
@@ -98,8 +99,7 @@ class LinkVnets(Step[LinksObservation, LinksPayload]):
         for kind in (Action.FAILED, Action.CONFLICT):
             bad = [i for i in items if i.action is kind]
             if bad:
-                return Plan(self.key, kind, bad[0].note[0].upper() + bad[0].note[1:] + ".", details=details,
-                            warnings=warnings)
+                return Plan(self.key, kind, as_sentence(bad[0].note), details=details, warnings=warnings)
         todo = [i for i in items if i.action is Action.CREATE]
         zone_id = zone.id if zone else ctx.zone_id_for_new()
         uses = {f"vnet_link:{i.vnet_name}": f"{zone_id}/virtualNetworkLinks/{i.link_name}" for i in items
