@@ -19,7 +19,8 @@ import pytest
 from engine_helpers import demo_config, make_engine, vnet_id, world_summary
 
 from wizard.cli import main
-from wizard.export import ExportError, build, render
+from wizard.export import ExportError, render
+from wizard.export.build import build
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -44,9 +45,8 @@ def balanced(text: str, quote: str, comment: str) -> bool:
                 return False  # unterminated string
         elif c in "([{":
             stack.append(c)
-        elif c in ")]}":
-            if not stack or stack.pop() != pairs[c]:
-                return False
+        elif c in ")]}" and (not stack or stack.pop() != pairs[c]):
+            return False
         i += 1
     return not stack
 
@@ -156,7 +156,7 @@ def test_an_existing_zone_is_referenced(sandbox, sdk, tmp_path):
     az = render(engine, "az")
     assert "ZONE_RESOURCE_GROUP='rg-network-hub'" in az and "private-dns zone create" not in az
     # Bicep: the endpoint and the zone's records go to different resource groups
-    with pytest.raises(ExportError, match="one resource group.*az script or Terraform"):
+    with pytest.raises(ExportError, match=r"one resource group.*az script or Terraform"):
         render(engine, "bicep")
 
 
@@ -184,7 +184,7 @@ def test_conflicts_and_bad_inputs_are_not_exported(sandbox, sdk, tmp_path):
     assert "cannot be exported until they are resolved" in str(conflict.value)
     assert "a record:" in str(conflict.value) and "10.9.9.9" in str(conflict.value)
     bad = make_engine(sandbox, tmp_path / "state2", demo_config(sandbox, subnet="no-such-subnet"))
-    with pytest.raises(ExportError, match="Step 1 does not pass.*no-such-subnet"):
+    with pytest.raises(ExportError, match=r"Step 1 does not pass.*no-such-subnet"):
         render(bad, "terraform")
 
 
