@@ -1,2 +1,7 @@
-"""astro-privatelink: the application layer (CLI, settings, Azure access, engine, sandbox)."""
+"""astro-privatelink: the application. `core` (answers, record, Azure access), `engine` (plans and applies the
+steps), the front ends (`cli`, `tui`, `plain`), `export`, `report`, `console`, and the `sandbox` (a local Azure).
+
+The version lives here and only here; pyproject.toml reads it.
+"""
+
 __version__ = "0.1.0"

@@ -11,12 +11,16 @@ from __future__ import annotations
 import io
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from wizard.core.redact import Redactor
 
 if TYPE_CHECKING:  # pragma: no cover
+    import argparse
+
     from steps.base import Plan
+    from wizard.core.config import SetupConfig
+    from wizard.core.record import SetupRecord
     from wizard.engine import Engine
 
 LAST_ERRORS = 5
@@ -113,7 +117,7 @@ def render_report(engine: Engine, plans: list[Plan] | None = None, *, redact: bo
     return out.getvalue()
 
 
-def _answers(cfg: Any) -> list[tuple[str, str]]:
+def _answers(cfg: SetupConfig) -> list[tuple[str, str]]:
     extra = ", ".join(cfg.linked_vnets) if cfg.linked_vnets else "none"
     return [
         ("alias:", cfg.alias or "(not set)"),
@@ -129,7 +133,7 @@ def _answers(cfg: Any) -> list[tuple[str, str]]:
     ]
 
 
-def _record_problems(record: Any) -> list[tuple[str, str, str, str]]:
+def _record_problems(record: SetupRecord | None) -> list[tuple[str, str, str, str]]:
     if record is None:
         return []
     found: list[tuple[str, str, str, str]] = []
@@ -141,13 +145,13 @@ def _record_problems(record: Any) -> list[tuple[str, str, str, str]]:
     return found[-LAST_ERRORS:]
 
 
-def _sentence(exc: BaseException, cfg: Any) -> str:
+def _sentence(exc: BaseException, cfg: SetupConfig) -> str:
     from wizard.core.errors import explain
 
     return explain(exc, alias=cfg.alias, subscription_id=cfg.subscription_id).sentence
 
 
-def cmd_report(args: Any, engine: Engine) -> int:
+def cmd_report(args: argparse.Namespace, engine: Engine) -> int:
     """`astro-privatelink report --config F [--redact]`: 0 when printed (whatever the setup's state)."""
     from wizard.core.transcript import log_path_for
 
