@@ -33,7 +33,7 @@ async def main():
         await pick(pilot, "private")
         await pilot.press("ctrl+n")
         await wait_for(pilot, lambda: getattr(app.screen, "plans", None) is not None, timeout=60)
-        print("vnets listed:", len(app.vnet_cache))
+        print("vnets listed:", app.listings.vnet_count)
 
 asyncio.run(main())
 '''

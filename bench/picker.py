@@ -16,16 +16,15 @@ from screens.widgets.picker import Picker, PickItem
 
 
 def load_items() -> list[PickItem]:
-    from wizard.tui.app import WizardApp
     from wizard.sandbox.server import Sandbox
+    from wizard.tui.app import WizardApp
 
     sb = Sandbox(world="large").start()
     try:
         app = WizardApp(sandbox=sb, state="/tmp/astro-pl-bench-state", preload_sdk=False)
-        app.config.subscription_id = sb.subscription_id
         items: list[PickItem] = []
         started = time.perf_counter()
-        app.list_vnets(items.extend)
+        app.listings.vnets(sb.subscription_id, items.extend)
         print(f"listed {len(items):,} VNets from the sandbox in {time.perf_counter() - started:.2f} s "
               "(streamed to the picker page by page)")
         return items
@@ -68,9 +67,11 @@ async def run(items: list[PickItem]) -> None:
                 refilter.append(time.perf_counter() - t1)
         per_key.sort()
         painted.sort()
-        print(f"Input.Changed -> filtered, window refilled and painted: median {statistics.median(painted) * 1000:.1f} ms, "
+        print("Input.Changed -> filtered, window refilled and painted: "
+              f"median {statistics.median(painted) * 1000:.1f} ms, "
               f"p95 {painted[int(len(painted) * 0.95)] * 1000:.1f} ms, max {painted[-1] * 1000:.1f} ms")
-        print(f"keystroke through Pilot (press + settle, includes Pilot's own waits): median {statistics.median(per_key) * 1000:.1f} ms, "
+        print("keystroke through Pilot (press + settle, includes Pilot's own waits): "
+              f"median {statistics.median(per_key) * 1000:.1f} ms, "
               f"p95 {per_key[int(len(per_key) * 0.95)] * 1000:.1f} ms, max {per_key[-1] * 1000:.1f} ms "
               f"over {len(per_key)} keystrokes (target 50 ms)")
         print(f"filter + bounded window (<= 60 options) alone: median {statistics.median(refilter) * 1000:.1f} ms, "

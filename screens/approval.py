@@ -13,6 +13,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
 from screens.base import WizardScreen
+from screens.messages import ApprovalChecked, DemoApproved, EngineUpdate, SupportTextRead
 
 
 def clock_text(seconds: float) -> str:
@@ -103,24 +104,30 @@ class ApprovalScreen(WizardScreen):
             plans = engine.plan()
             approval = next((p for p in plans if p.step == "approval"), None)
             if approval is not None and approval.payload is not None:
-                self.app.call_from_thread(self._support, approval.payload.support_text, token)
+                self.post_message(SupportTextRead(approval.payload.support_text, token))
             result = engine.apply(wait_for_approval=True, plans=plans)
         except Exception as exc:
-            message = self.wizard.explain(exc)
-            self.app.call_from_thread(self._poll_failed, message, token)
+            self.post_message(ApprovalChecked(None, self.wizard.explain(exc), token))
             return
-        self.app.call_from_thread(self._poll_done, result, token)
+        self.post_message(ApprovalChecked(result, None, token))
 
-    def engine_event(self, event, token) -> None:  # noqa: ANN001
-        if token is not self.token or event.step != "approval":
+    @on(EngineUpdate)
+    def _engine_update(self, message: EngineUpdate) -> None:
+        event = message.event
+        if message.token is not self.token or event.step != "approval":
             return
         if event.kind == "plan" or (event.kind == "progress" and event.message.startswith("waiting for")):
             self.checks += 1
         self.refresh_content()
 
-    def _poll_done(self, result, token) -> None:  # noqa: ANN001
-        if token is not self.token:
+    @on(ApprovalChecked)
+    def _checked(self, message: ApprovalChecked) -> None:
+        if message.token is not self.token:
             return
+        if message.result is None:
+            self.say((message.error or "") + " Press Ctrl+R to check again.", error=True)
+            return
+        result = message.result
         outcome = result.outcomes.get("approval")
         if outcome is None:
             return
@@ -140,14 +147,11 @@ class ApprovalScreen(WizardScreen):
         elif self.state == "blocked":
             self.say("The private endpoint is missing: go back to step 5.", error=True)
 
-    def _support(self, text: str, token: object) -> None:
-        if token is self.token:
-            self.wizard.support_text = text
+    @on(SupportTextRead)
+    def _support(self, message: SupportTextRead) -> None:
+        if message.token is self.token:
+            self.wizard.support_text = message.text
             self._show_support()
-
-    def _poll_failed(self, message: str, token: object) -> None:
-        if token is self.token:
-            self.say(message + " Press Ctrl+R to check again.", error=True)
 
     @on(Button.Pressed, "#copy-button")
     def action_copy(self) -> None:
@@ -171,13 +175,14 @@ class ApprovalScreen(WizardScreen):
         if self.wizard.demo:
             self._approve()
 
-    @work(thread=True, group="demo-approve")
+    @work(thread=True, exclusive=True, group="demo-approve")
     def _approve(self) -> None:
-        sandbox = self.wizard.sandbox
-        if sandbox is None:
-            return
-        sandbox.approve()
-        self.app.call_from_thread(self.action_check_now)
+        if self.wizard.approve_demo():
+            self.post_message(DemoApproved())
+
+    @on(DemoApproved)
+    def _approved(self) -> None:
+        self.action_check_now()
 
     def can_leave_forward(self) -> str | None:
         if self.state != "done":

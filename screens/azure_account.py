@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -13,8 +14,12 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
 from screens.base import WizardScreen
+from screens.messages import SignInChecked, SubscriptionsListed
 from screens.widgets.picker import Picker
 from wizard.core.constants import ENV_ACCESS_TOKEN
+
+if TYPE_CHECKING:  # pragma: no cover
+    from wizard.core.azure import SignedInIdentity
 
 NOT_SIGNED_IN_HELP = (
     "Two ways to sign in:\n"
@@ -49,28 +54,34 @@ class AzureAccountScreen(WizardScreen):
 
     @work(thread=True, exclusive=True, group="azure-account")
     def check(self) -> None:
+        """Who is signed in, then the subscriptions they see; each answer comes back as a message."""
         from wizard.core.azure import AzureAccessError
 
+        listings = self.wizard.listings
         try:
-            factory = self.wizard.get_factory()
-            identity = factory.check_credential()
+            identity = listings.signed_in()
         except AzureAccessError as exc:
-            self.app.call_from_thread(self._not_signed_in, str(exc))
+            self.post_message(SignInChecked(None, str(exc)))
             return
         except Exception as exc:
-            self.app.call_from_thread(self._not_signed_in, self.wizard.explain(exc))
+            self.post_message(SignInChecked(None, self.wizard.explain(exc)))
             return
-        self.wizard.identity = identity
-        self.wizard.remember_ids(identity.tenant_id)
-        self.app.call_from_thread(self._signed_in, identity)
+        self.post_message(SignInChecked(identity))
         try:
-            items = self.wizard.list_subscriptions()
+            items = listings.subscriptions()
         except Exception as exc:
-            self.app.call_from_thread(self.query_one(Picker).set_error, self.wizard.explain(exc))
+            self.post_message(SubscriptionsListed([], self.wizard.explain(exc)))
             return
-        self.app.call_from_thread(self._subscriptions, items)
+        self.post_message(SubscriptionsListed(items))
 
-    def _signed_in(self, identity) -> None:  # noqa: ANN001
+    @on(SignInChecked)
+    def _sign_in_checked(self, message: SignInChecked) -> None:
+        if message.identity is None:
+            self._not_signed_in(message.error or "")
+        else:
+            self._signed_in(message.identity)
+
+    def _signed_in(self, identity: SignedInIdentity) -> None:
         r = self.wizard.redact
         line = Text()
         line.append("ok ", style="bold green")
@@ -90,8 +101,13 @@ class AzureAccountScreen(WizardScreen):
         self.query_one(Picker).set_error("Sign in first; the subscriptions are listed then.")
         self.query_one("#az-login-button", Button).focus()
 
-    def _subscriptions(self, items) -> None:  # noqa: ANN001
+    @on(SubscriptionsListed)
+    def _subscriptions(self, message: SubscriptionsListed) -> None:
         picker = self.query_one(Picker)
+        if message.error is not None:
+            picker.set_error(message.error)
+            return
+        items = message.items
         picker.set_items(items)
         if len(items) == 1 and not self.wizard.config.subscription_id:
             self._choose(items[0].key, items[0].label)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import threading
+from collections.abc import Sequence
+from typing import cast
 
 from rich.text import Text
 from textual import on
@@ -12,10 +14,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Static
 
-from screens.widgets.checklist import Checklist
-
-if TYPE_CHECKING:  # pragma: no cover
-    from wizard.tui.app import WizardApp
+from screens.host import WizardHost
+from screens.messages import Refresh
+from screens.widgets.checklist import Checklist, Row
 
 
 class WizardScreen(Screen):
@@ -31,16 +32,17 @@ class WizardScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.cancel_events: list[Any] = []
+        self.cancel_events: list[threading.Event] = []
 
     @property
-    def wizard(self) -> WizardApp:
-        return self.app  # type: ignore[return-value]
+    def wizard(self) -> WizardHost:
+        """The App, through the interface screens use of it (`screens.host.WizardHost`)."""
+        return cast(WizardHost, self.app)
 
     def compose(self) -> ComposeResult:
         yield Header(icon="")
         with Horizontal(id="body"):
-            yield Checklist(self.PAGE, id="checklist")
+            yield Checklist(self.wizard.checklist_rows(self.PAGE), id="checklist")
             with Vertical(id="main"):
                 yield Static(self.heading(), id="heading", markup=False)
                 with VerticalScroll(id="content"):
@@ -52,11 +54,8 @@ class WizardScreen(Screen):
         yield Footer()
 
     def heading(self) -> str:
-        from wizard.tui.app import PAGES
-
-        keys = [k for k, _ in PAGES]
-        number = keys.index(self.PAGE) + 1 if self.PAGE in keys else 0
-        return f"Step {number} of {len(PAGES)}: {self.HEADING}" if number else self.HEADING
+        number, count = self.wizard.page_number(self.PAGE)
+        return f"Step {number} of {count}: {self.HEADING}" if number else self.HEADING
 
     def compose_content(self) -> ComposeResult:
         yield from ()
@@ -64,7 +63,6 @@ class WizardScreen(Screen):
     def on_mount(self) -> None:
         cid = self.wizard.config.cluster_id
         self.sub_title = f"cluster {cid}" if cid else ""
-        self.wizard.current_page = self.PAGE
 
     def say(self, text: str | Text, *, error: bool = False) -> None:
         """One line beside the Back / Next buttons."""
@@ -107,9 +105,14 @@ class WizardScreen(Screen):
     def _back_pressed(self) -> None:
         self.action_back()
 
+    def show_checklist(self, rows: Sequence[Row]) -> None:
+        """New rows for the checklist beside this page (the App sends them when a state changes)."""
+        for checklist in self.query(Checklist):
+            checklist.show(rows)
+
+    @on(Refresh)
+    def _refresh(self) -> None:
+        self.refresh_content()
+
     def refresh_content(self) -> None:
         """Redraw from the app's state (e.g. after the demo sandbox started)."""
-
-
-def muted(text: str) -> Text:
-    return Text(text, style="dim")

@@ -13,13 +13,11 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
 from screens.base import WizardScreen
-from screens.widgets.checklist import GLYPH, STYLE
-from wizard.tui.app import CREATE_STEPS
+from screens.messages import ApplyFinished, EngineUpdate
+from steps.registry import BY_KEY, CREATE_KEYS
+from wizard.core.states import STATES, look
 
-TITLES = {"private_endpoint": "2. Private endpoint", "dns_zone": "3. Private DNS zone",
-          "vnet_links": "4. VNet links", "a_record": "5. A record", "approval": "6. Approval"}
-WORDS = {"done": "done", "todo": "to do", "running": "working", "waiting": "waiting", "failed": "FAILED",
-         "conflict": "CONFLICT", "blocked": "blocked"}
+ROWS = (*CREATE_KEYS, "approval")  # the steps this page shows: the four it runs, then the approval they lead to
 
 
 class CreateScreen(WizardScreen):
@@ -30,7 +28,7 @@ class CreateScreen(WizardScreen):
 
     def compose_content(self) -> ComposeResult:
         yield Static("", id="create-status", markup=False)
-        for key, _ in CREATE_STEPS + [("approval", "")]:
+        for key in ROWS:
             yield Static("", id=f"row-{key}", classes="step-row", markup=False)
         with Horizontal(id="create-actions", classes="step-actions"):
             yield Button("Retry (Ctrl+R)", id="retry-button", compact=True, variant="primary")
@@ -43,15 +41,16 @@ class CreateScreen(WizardScreen):
 
     def refresh_content(self) -> None:
         w = self.wizard
-        running = "apply" in w.busy
-        for key, _ in CREATE_STEPS + [("approval", "")]:
+        running = w.applying
+        for key in ROWS:
             state = w.step_states.get(key, "todo")
             if key == "approval" and state == "todo":
                 state = "blocked"
+            shown, step = look(state), BY_KEY[key]
             row = Text()
-            row.append(GLYPH.get(state, "[ ]") + " ", style=STYLE.get(state, ""))
-            row.append(TITLES[key], style="bold")
-            row.append(f"  {WORDS.get(state, state)}", style=STYLE.get(state, "") or "dim")
+            row.append(shown.glyph + " ", style=shown.style)
+            row.append(f"{step.number}. {step.name}", style="bold")
+            row.append(f"  {STATES[state].word if state in STATES else state}", style=shown.style or "dim")
             message = w.step_messages.get(key)
             if message:
                 style = "red" if state in ("failed", "conflict") else ""
@@ -65,9 +64,9 @@ class CreateScreen(WizardScreen):
                     if outcome.correlation_id:
                         row.append(f" (correlation id {outcome.correlation_id})", style="dim")
             self.query_one(f"#row-{key}", Static).update(row)
-        states = [w.step_states.get(k, "todo") for k, _ in CREATE_STEPS]
-        failed = [k for k, _ in CREATE_STEPS if w.step_states.get(k) == "failed"]
-        conflicts = [k for k, _ in CREATE_STEPS if w.step_states.get(k) == "conflict"]
+        states = [w.step_states.get(k, "todo") for k in CREATE_KEYS]
+        failed = [k for k in CREATE_KEYS if w.step_states.get(k) == "failed"]
+        conflicts = [k for k in CREATE_KEYS if w.step_states.get(k) == "conflict"]
         status = self.query_one("#create-status", Static)
         actions = self.query_one("#create-actions")
         if running:
@@ -97,17 +96,19 @@ class CreateScreen(WizardScreen):
             self.query_one("#retry-button").focus()
         self.wizard.refresh_checklists()
 
-    def engine_event(self, event, token) -> None:  # noqa: ANN001
+    @on(EngineUpdate)
+    def _engine_update(self) -> None:
         self.refresh_content()
 
-    def apply_done(self, result, error: str | None) -> None:  # noqa: ANN001
-        if error:
-            self.say(error, error=True)
+    @on(ApplyFinished)
+    def _apply_finished(self, message: ApplyFinished) -> None:
+        if message.error:
+            self.say(message.error, error=True)
         self.refresh_content()
 
     @on(Button.Pressed, "#retry-button")
     def action_retry(self) -> None:
-        if "apply" in self.wizard.busy:
+        if self.wizard.applying:
             return
         self.wizard.start_apply(set(self.wizard.allow_update))
         self.refresh_content()
@@ -116,7 +117,7 @@ class CreateScreen(WizardScreen):
     def action_update_record(self) -> None:
         from screens.dialogs import ConfirmScreen
 
-        if self.wizard.step_states.get("a_record") != "conflict" or "apply" in self.wizard.busy:
+        if self.wizard.step_states.get("a_record") != "conflict" or self.wizard.applying:
             return
         detail = self.wizard.step_messages.get("a_record", "")
 
@@ -136,7 +137,7 @@ class CreateScreen(WizardScreen):
         self.wizard.goto("placement")
 
     def can_leave_forward(self) -> str | None:
-        if "apply" in self.wizard.busy:
+        if self.wizard.applying:
             return "Still working; the Next button lights up when the endpoint exists."
         if self.wizard.step_states.get("private_endpoint") != "done":
             return "The private endpoint does not exist yet: retry first."

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
 from screens.base import WizardScreen
+from screens.messages import EndpointRead
+from wizard.core.ids import vnet_name_of
+
+if TYPE_CHECKING:  # pragma: no cover
+    from steps.context import EndpointInfo
 
 RESTRICT = (
     "Optional, once agents are healthy: restrict the Deployment to the private path.\n"
@@ -45,7 +52,7 @@ class DoneScreen(WizardScreen):
         if w.record is not None:
             cid = w.record.cluster_id
             config = w.store.config_path_for(cid)
-            log = w.transcript.path or "(not written yet)"
+            log = w.request_log or "(not written yet)"
             self.query_one("#record-path", Static).update(
                 f"The setup record is in {w.store.path_for(cid)} (no secrets), your answers in {config}, and every "
                 f"Azure request with its correlation id in {log} (for Azure support; "
@@ -58,14 +65,19 @@ class DoneScreen(WizardScreen):
     @work(thread=True, exclusive=True, group="done")
     def read_endpoint(self) -> None:
         try:
-            engine = self.wizard.make_engine()
-            pe = engine.ctx.endpoint()
+            pe = self.wizard.make_engine().ctx.endpoint()
         except Exception as exc:
-            pe = None
-            self.app.call_from_thread(self.say, self.wizard.explain(exc), error=True)
-        self.app.call_from_thread(self._show, pe)
+            self.post_message(EndpointRead(None, self.wizard.explain(exc)))
+            return
+        self.post_message(EndpointRead(pe))
 
-    def _show(self, pe) -> None:  # noqa: ANN001
+    @on(EndpointRead)
+    def _endpoint_read(self, message: EndpointRead) -> None:
+        if message.error is not None:
+            self.say(message.error, error=True)
+        self._show(message.endpoint)
+
+    def _show(self, pe: EndpointInfo | None) -> None:
         w = self.wizard
         cfg = w.config
         lines = [f"Astro cluster: {cfg.cluster_id}",
@@ -75,10 +87,9 @@ class DoneScreen(WizardScreen):
                       f"Network interface: {pe.nic_name or '?'}",
                       f"Private IP: {pe.private_ip or '?'}"]
         lines.append(f"Subscription: {cfg.subscription_id}")
-        lines.append(f"Resource group: {cfg.resource_group}; VNet {cfg.vnet.rsplit('/', 1)[-1]}, "
-                     f"subnet {cfg.subnet}")
+        lines.append(f"Resource group: {cfg.resource_group}; VNet {vnet_name_of(cfg.vnet)}, subnet {cfg.subnet}")
         if cfg.linked_vnets:
-            lines.append("Also linked: " + ", ".join(v.rsplit("/", 1)[-1] for v in cfg.linked_vnets))
+            lines.append("Also linked: " + ", ".join(vnet_name_of(v) for v in cfg.linked_vnets))
         if w.record is not None:
             lines.append("")
             lines.append("Resource ids:")

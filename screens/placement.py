@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -10,13 +12,18 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Input, Static
 
 from screens.base import WizardScreen
-from screens.widgets.picker import PickerScreen, PickItem
+from screens.host import Emit
+from screens.messages import VnetRead
+from screens.widgets.picker import Loader, PickerScreen, PickItem
+from wizard.core.config import SetupConfig
 from wizard.core.constants import DEFAULT_ENDPOINT_NAME
+from wizard.core.ids import resource_group_of, vnet_id, vnet_name_of
 from wizard.core.validate import check_name
 
 
-def _last(resource_id: str) -> str:
-    return resource_id.rstrip("/").rsplit("/", 1)[-1]
+def full_vnet_id(config: SetupConfig, ref: str) -> str:
+    """A VNet given by name (in the chosen resource group) or by id, as its id."""
+    return ref if ref.startswith("/") else vnet_id(config.subscription_id, config.resource_group, ref)
 
 
 class PlacementScreen(WizardScreen):
@@ -55,21 +62,21 @@ class PlacementScreen(WizardScreen):
         target = "#rg-button" if not cfg.resource_group else "#vnet-button" if not cfg.vnet else \
             "#subnet-button" if not cfg.subnet else "#endpoint-name"
         self.query_one(target).focus()
-        if cfg.vnet and cfg.vnet.lower() not in self.wizard.vnet_cache:
+        if cfg.vnet and self.wizard.listings.cached_vnet(full_vnet_id(cfg, cfg.vnet)) is None:
             self.load_vnet_details()
 
     def refresh_content(self) -> None:
         cfg = self.wizard.config
         r = self.wizard.redact
         self.query_one("#rg-value", Static).update(cfg.resource_group or Text("not chosen", style="dim"))
-        vnet = _last(cfg.vnet) if cfg.vnet else ""
+        vnet = vnet_name_of(cfg.vnet) if cfg.vnet else ""
         if cfg.vnet.startswith("/"):
-            vnet += f" (in {cfg.vnet.split('/')[4]})"
+            vnet += f" (in {resource_group_of(cfg.vnet)})"
         self.query_one("#vnet-value", Static).update(vnet or Text("not chosen", style="dim"))
         self.query_one("#subnet-value", Static).update(cfg.subnet or Text("not chosen", style="dim"))
         self.query_one("#vnet-button", Button).disabled = not cfg.resource_group
         self.query_one("#subnet-button", Button).disabled = not cfg.vnet
-        details = self.wizard.vnet_cache.get(self.wizard.vnet_id(cfg.vnet).lower()) if cfg.vnet else None
+        details = self.wizard.listings.cached_vnet(full_vnet_id(cfg, cfg.vnet)) if cfg.vnet else None
         region = Text()
         if details:
             region.append(f"Region: {details['location']} (the endpoint goes in its VNet's region)")
@@ -81,8 +88,8 @@ class PlacementScreen(WizardScreen):
         self._check_names()
         links = Text()
         for vid in cfg.linked_vnets:
-            links.append(f"  + {_last(vid)}", style="bold")
-            links.append(f"  {r(vid.split('/')[4]) if vid.count('/') > 4 else ''}\n", style="dim")
+            links.append(f"  + {vnet_name_of(vid)}", style="bold")
+            links.append(f"  {r(resource_group_of(vid))}\n", style="dim")
         if not cfg.linked_vnets:
             links.append("  none: only the VNet above is linked", style="dim")
         self.query_one("#links", Static).update(links)
@@ -114,11 +121,17 @@ class PlacementScreen(WizardScreen):
         self.wizard.save_answers()
 
     # -- pickers -------------------------------------------------------------------------------------------
+    def _picker(self, title: str, what: str, loader: Loader, *, help_text: str,
+                selected: str | None = None) -> PickerScreen:
+        return PickerScreen(title, what, loader, help_text=help_text, selected=selected, redact=self.wizard.redact,
+                            explain=self.wizard.explain)
+
     @on(Button.Pressed, "#rg-button")
     def action_pick_rg(self) -> None:
         cfg = self.wizard.config
-        self.app.push_screen(PickerScreen(
-            "Resource group", "resource groups", self.wizard.list_resource_groups, selected=cfg.resource_group,
+        self.app.push_screen(self._picker(
+            "Resource group", "resource groups", partial(self.wizard.listings.resource_groups, cfg.subscription_id),
+            selected=cfg.resource_group,
             help_text="Where the AKS cluster with your Remote Execution Agents is deployed; the private endpoint "
                       "and (unless one exists) the DNS zone are created here."), self._rg_chosen)
 
@@ -127,11 +140,11 @@ class PlacementScreen(WizardScreen):
             return
         cfg = self.wizard.config
         if item.key != cfg.resource_group:
-            old = self.wizard.vnet_id(cfg.vnet) if cfg.vnet and not cfg.vnet.startswith("/") else cfg.vnet
+            old = full_vnet_id(cfg, cfg.vnet) if cfg.vnet else cfg.vnet
             cfg.resource_group = item.key
             cfg.vnet = old  # keep the chosen VNet, now by id (it lives in the old group)
-            if cfg.vnet and cfg.vnet.split("/")[4].lower() == item.key.lower():
-                cfg.vnet = _last(cfg.vnet)
+            if cfg.vnet and resource_group_of(cfg.vnet).lower() == item.key.lower():
+                cfg.vnet = vnet_name_of(cfg.vnet)
         self.wizard.save_answers()
         self.refresh_content()
         if not cfg.vnet:
@@ -143,9 +156,9 @@ class PlacementScreen(WizardScreen):
         if not cfg.resource_group:
             self.say("Choose the resource group first.", error=True)
             return
-        self.app.push_screen(PickerScreen(
-            "Virtual network", "virtual networks", self.wizard.list_vnets,
-            selected=self.wizard.vnet_id(cfg.vnet) if cfg.vnet else None,
+        self.app.push_screen(self._picker(
+            "Virtual network", "virtual networks", partial(self.wizard.listings.vnets, cfg.subscription_id),
+            selected=full_vnet_id(cfg, cfg.vnet) if cfg.vnet else None,
             help_text="The VNet where your AKS cluster with Remote Execution Agents runs (all VNets in the "
                       "subscription; type part of a name, group or region)."), self._vnet_chosen)
 
@@ -154,7 +167,7 @@ class PlacementScreen(WizardScreen):
             return
         cfg = self.wizard.config
         same_group = item.data.get("resource_group", "").lower() == cfg.resource_group.lower()
-        new = item.key.rsplit("/", 1)[-1] if same_group else item.key
+        new = vnet_name_of(item.key) if same_group else item.key
         if new != cfg.vnet:
             cfg.vnet = new
             if cfg.subnet and cfg.subnet not in item.data.get("subnets", []):
@@ -171,12 +184,14 @@ class PlacementScreen(WizardScreen):
             self.say("Choose the virtual network first.", error=True)
             return
 
-        def load(emit) -> None:  # noqa: ANN001
-            details = self.wizard.vnet_details(cfg.vnet)
+        listings, vid = self.wizard.listings, full_vnet_id(cfg, cfg.vnet)
+
+        def load(emit: Emit) -> None:
+            details = listings.vnet_details(vid)
             prefixes = details.get("prefixes", {})
             emit([PickItem(name, name, prefixes.get(name, "")) for name in details.get("subnets", [])])
 
-        self.app.push_screen(PickerScreen(
+        self.app.push_screen(self._picker(
             "Subnet", "subnets", load, selected=cfg.subnet or None,
             help_text="The subnet the endpoint's network interface goes in (by your own network preferences)."),
             self._subnet_chosen)
@@ -193,8 +208,9 @@ class PlacementScreen(WizardScreen):
     def action_add_link(self) -> None:
         if not self.wizard.config.subscription_id:
             return
-        self.app.push_screen(PickerScreen(
-            "Another VNet to link", "virtual networks", self.wizard.list_vnets,
+        self.app.push_screen(self._picker(
+            "Another VNet to link", "virtual networks",
+            partial(self.wizard.listings.vnets, self.wizard.config.subscription_id),
             help_text="A VNet where other Remote Execution Agents run; it is linked to the same private DNS zone."),
             self._link_chosen)
 
@@ -202,7 +218,7 @@ class PlacementScreen(WizardScreen):
         if item is None:
             return
         cfg = self.wizard.config
-        main = self.wizard.vnet_id(cfg.vnet).lower() if cfg.vnet else ""
+        main = full_vnet_id(cfg, cfg.vnet).lower() if cfg.vnet else ""
         if item.key.lower() == main or item.key.lower() in (v.lower() for v in cfg.linked_vnets):
             self.notify(f"{item.label} is linked already.", timeout=4)
             return
@@ -220,12 +236,18 @@ class PlacementScreen(WizardScreen):
     @work(thread=True, exclusive=True, group="placement-vnet")
     def load_vnet_details(self) -> None:
         try:
-            self.wizard.vnet_details(self.wizard.config.vnet)
+            self.wizard.listings.vnet_details(full_vnet_id(self.wizard.config, self.wizard.config.vnet))
         except Exception as exc:
-            message = self.wizard.explain(exc)
-            self.app.call_from_thread(self.say, message, error=True)
+            self.post_message(VnetRead(self.wizard.explain(exc)))
             return
-        self.app.call_from_thread(self.refresh_content)
+        self.post_message(VnetRead())
+
+    @on(VnetRead)
+    def _vnet_read(self, message: VnetRead) -> None:
+        if message.error is not None:
+            self.say(message.error, error=True)
+        else:
+            self.refresh_content()
 
     def can_leave_forward(self) -> str | None:
         problems = self.wizard.placement_problems()

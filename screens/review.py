@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -10,12 +13,13 @@ from textual.containers import Horizontal
 from textual.widgets import Button, LoadingIndicator, Static
 
 from screens.base import WizardScreen
-from screens.widgets.checklist import GLYPH, STYLE
+from screens.messages import ExportWritten, PlansRead
+from steps.registry import BY_KEY
 from wizard.core.constants import ASTRO_DNS_ZONE
+from wizard.core.states import ACTION_WORDS, look
 
-ACTION_WORD = {"done": "exists, reused", "create": "will be created", "update": "will be updated",
-               "conflict": "CONFLICT", "blocked": "after an earlier step", "waiting": "waiting",
-               "failed": "CANNOT GO ON"}
+if TYPE_CHECKING:  # pragma: no cover
+    from steps.base import Plan
 
 TAKEOVER = (f"Note: once the private DNS zone {ASTRO_DNS_ZONE} is linked to a VNet, every name under "
             f"{ASTRO_DNS_ZONE} is answered from that zone inside the VNet. Names without a record there "
@@ -23,14 +27,14 @@ TAKEOVER = (f"Note: once the private DNS zone {ASTRO_DNS_ZONE} is linked to a VN
             "Astro cluster your agents in these VNets reach.")
 
 
-def plan_text(plan, title: str, number: int, redact) -> Text:  # noqa: ANN001
-    state = plan.state.value
+def plan_text(plan: Plan, title: str, number: int, redact: Callable[[str], str]) -> Text:
+    shown = look(plan.state.value)
     out = Text()
-    out.append(GLYPH.get(state, "[ ]") + " ", style=STYLE.get(state, ""))
+    out.append(shown.glyph + " ", style=shown.style)
     out.append(f"{number}. {title}", style="bold")
     word = "passed" if plan.step == "inputs" and plan.action.value == "done" else \
-        ACTION_WORD.get(plan.action.value, plan.action.value)
-    out.append(f"  {word}\n", style=STYLE.get(state, "") or "dim")
+        ACTION_WORDS.get(plan.action.value, plan.action.value)
+    out.append(f"  {word}\n", style=shown.style or "dim")
     out.append("    " + redact(plan.summary))
     for d in plan.details:
         out.append("\n      " + redact(d), style="dim")
@@ -60,7 +64,8 @@ class ReviewScreen(WizardScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.allow_update: set[str] = set(getattr(self.wizard, "allow_update", set()))
+        self.plans: list[Plan] | None = None
+        self.allow_update: set[str] = set(self.wizard.allow_update)
         self.query_one("#review-actions").display = False
         self.set_next(False)
         self.action_replan()
@@ -74,28 +79,31 @@ class ReviewScreen(WizardScreen):
     @work(thread=True, exclusive=True, group="review-plan")
     def plan_steps(self) -> None:
         try:
-            engine = self.wizard.make_engine(allow_update=self.allow_update)
-            plans = engine.plan()
+            plans = self.wizard.make_engine(allow_update=self.allow_update).plan()
         except Exception as exc:
-            self.app.call_from_thread(self._failed, self.wizard.explain(exc))
+            self.post_message(PlansRead([], self.wizard.explain(exc)))
             return
-        titles = {s.key: (s.number, s.title) for s in engine.steps}
-        self.app.call_from_thread(self._show, plans, titles)
+        self.post_message(PlansRead(plans))
+
+    @on(PlansRead)
+    def _plans_read(self, message: PlansRead) -> None:
+        if message.error is not None:
+            self._failed(message.error)
+        else:
+            self._show(message.plans)
 
     def _failed(self, message: str) -> None:
         self.query_one("#review-loading").display = False
         self.query_one("#review-status", Static).update(Text("! " + message, style="bold red"))
         self.say("Press Ctrl+R to read Azure again.", error=True)
 
-    def _show(self, plans, titles) -> None:  # noqa: ANN001
+    def _show(self, plans: list[Plan]) -> None:
         self.query_one("#review-loading").display = False
         self.plans = plans
-        for p in plans:
-            self.wizard.plans[p.step] = p
         out = Text()
         for p in plans:
-            number, title = titles[p.step]
-            out.append_text(plan_text(p, title, number, self.wizard.redact))
+            step = BY_KEY[p.step]
+            out.append_text(plan_text(p, step.title, step.number, self.wizard.redact))
             out.append("\n\n")
         self.query_one("#plans", Static).update(out)
         inputs = plans[0]
@@ -138,7 +146,7 @@ class ReviewScreen(WizardScreen):
     def action_allow_update(self) -> None:
         from screens.dialogs import ConfirmScreen
 
-        conflict = self.wizard.plans.get("a_record")
+        conflict = next((p for p in self.plans or [] if p.step == "a_record"), None)
         if conflict is None or not conflict.updatable:
             return
 
@@ -159,7 +167,7 @@ class ReviewScreen(WizardScreen):
         from screens.dialogs import ExportFormatScreen
         from wizard.export import FORMAT_TITLES
 
-        if not getattr(self, "plans", None):
+        if not self.plans:
             self.say("Wait for the plan to be read from Azure, then export.", error=True)
             return
         self.app.push_screen(ExportFormatScreen(dict(FORMAT_TITLES)), self._export_chosen)
@@ -171,25 +179,28 @@ class ReviewScreen(WizardScreen):
 
     @work(thread=True, exclusive=True, group="review-export")
     def export_plan(self, fmt: str) -> None:
-        from wizard.export import ExportError, default_filename, render
+        from wizard.export import ExportError, default_filename, render, write_export
 
         try:
             engine = self.wizard.make_engine(allow_update=self.allow_update)
             text = render(engine, fmt, plans=self.plans)
             path = self.wizard.store.directory / default_filename(self.wizard.config.cluster_id, fmt)
-            path.write_text(text, encoding="utf-8")
-            path.chmod(0o755 if fmt == "az" else 0o644)
+            write_export(path, text, fmt)
         except ExportError as exc:
-            self.app.call_from_thread(self.say, str(exc), error=True)
+            self.post_message(ExportWritten(None, str(exc)))
             return
         except OSError as exc:
-            self.app.call_from_thread(self.say, f"Could not write the export ({exc.strerror}).", error=True)
+            self.post_message(ExportWritten(None, f"Could not write the export ({exc.strerror})."))
             return
-        self.app.call_from_thread(self._exported, str(path))
+        self.post_message(ExportWritten(str(path)))
 
-    def _exported(self, path: str) -> None:
-        self.say(f"Written: {path}")
-        self.app.notify(f"Give this file to your Azure admin:\n{path}", title="Exported", timeout=15)
+    @on(ExportWritten)
+    def _exported(self, message: ExportWritten) -> None:
+        if message.error is not None:
+            self.say(message.error, error=True)
+            return
+        self.say(f"Written: {message.path}")
+        self.app.notify(f"Give this file to your Azure admin:\n{message.path}", title="Exported", timeout=15)
 
     def go_next(self) -> None:
         self.wizard.reviewed = True

@@ -9,9 +9,9 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from screens.base import WizardScreen
-from screens.widgets.checklist import GLYPH, STYLE
-from wizard.tui.app import RECORD_STATE, STEP_KEYS
+from steps.registry import STEP_KEYS, label
 from wizard.core.record import SetupRecord
+from wizard.core.states import look, shown_state
 
 INTRO = ("Connects your Astro Remote Execution Agents (AKS in Azure) to Astro over Azure Private Link, "
          "following Astronomer's documented steps. Nothing is written to Azure before you confirm on the Review "
@@ -21,9 +21,9 @@ INTRO = ("Connects your Astro Remote Execution Agents (AKS in Azure) to Astro ov
 def step_summary(record: SetupRecord) -> Text:
     out = Text()
     for n, key in enumerate(STEP_KEYS, start=1):
-        state = RECORD_STATE.get(record.last_state(key) or "todo", "todo")
+        shown = look(shown_state(record.last_state(key)))
         out.append(f"{n}", style="dim")
-        out.append(GLYPH[state] + " ", style=STYLE[state])
+        out.append(shown.glyph + " ", style=shown.style)
     return out
 
 
@@ -33,7 +33,7 @@ def describe(record: SetupRecord) -> str:
         return "all steps done; verify or review it"
     for key, s in states.items():
         if s in ("failed", "conflict"):
-            return f"{key.replace('_', ' ')} needs attention"
+            return f"{label(key)} needs attention"
     if states.get("approval") == "waiting":
         return "waiting for Astronomer's approval"
     if not any(states.values()):
@@ -81,7 +81,7 @@ class StartScreen(WizardScreen):
             if r.answers.resource_group:
                 prompt.append(f"\n  {r.answers.resource_group} / {r.answers.endpoint_name}", style="dim")
             options.append(Option(prompt, id=f"record:{r.cluster_id}"))
-        draft = self.wizard.load_draft() if self.wizard.draft_path.exists() else None
+        draft = self.wizard.load_draft()
         self.draft = draft
         if draft is not None:
             options.append(Option(Text.assemble(("Resume the unfinished draft", "bold"),

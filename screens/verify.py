@@ -3,16 +3,22 @@ linked to the step that fixes it."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.widget import Widget
 from textual.widgets import Button, LoadingIndicator, Static
 
 from screens.base import WizardScreen
-from screens.widgets.checklist import GLYPH, STYLE
-from wizard.tui.app import PAGE_FOR_STEP, PAGE_TITLES
+from screens.messages import VerifyFinished
+from wizard.core.states import look
+
+if TYPE_CHECKING:  # pragma: no cover
+    from steps.verify.models import VerifyReport
 
 
 class VerifyScreen(WizardScreen):
@@ -30,6 +36,8 @@ class VerifyScreen(WizardScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.report: VerifyReport | None = None
+        self.fix_targets: dict[str, str] = {}
         self.set_next(self.wizard.verify_state == "done")
         self.action_rerun()
 
@@ -41,48 +49,49 @@ class VerifyScreen(WizardScreen):
     @work(thread=True, exclusive=True, group="verify")
     def run_checks(self) -> None:
         try:
+            from steps.verify import run_verify
+
             engine = self.wizard.make_engine()
-            try:
-                from steps.verify import run_verify
-            except ImportError:
-                plans = engine.plan()
-                self.app.call_from_thread(self._show_plans, plans)
-                return
-            settings = self.wizard.settings
-            report = run_verify(engine.ctx, nameserver=self.wizard.nameserver,
-                                ca_file=settings.ca_file if settings else None)
+            report = run_verify(engine.ctx, nameserver=self.wizard.nameserver)
         except Exception as exc:
-            self.app.call_from_thread(self._failed, self.wizard.explain(exc))
+            self.post_message(VerifyFinished(None, self.wizard.explain(exc)))
             return
-        self.app.call_from_thread(self._show_report, report)
+        self.post_message(VerifyFinished(report))
+
+    @on(VerifyFinished)
+    def _finished(self, message: VerifyFinished) -> None:
+        if message.report is None:
+            self._failed(message.error or "")
+        else:
+            self._show_report(message.report)
 
     def _failed(self, message: str) -> None:
         self.query_one("#verify-loading").display = False
         self.query_one("#verify-status", Static).update(Text("! " + message, style="bold red"))
         self.say("Ctrl+R runs the checks again.", error=True)
 
-    def _show_report(self, report) -> None:  # noqa: ANN001
+    def _show_report(self, report: VerifyReport) -> None:
         self.query_one("#verify-loading").display = False
-        self.wizard.verify_report = report
+        self.report = report
         box = self.query_one("#checks", Vertical)
         box.remove_children()
         r = self.wizard.redact
-        widgets = []
-        self.fix_targets: dict[str, str] = {}
+        widgets: list[Widget] = []
+        self.fix_targets = {}
         for n, check in enumerate(report.checks):
-            state = "blocked" if check.skipped else ("done" if check.ok else "failed")
+            shown = look("blocked" if check.skipped else ("done" if check.ok else "failed"))
             line = Text()
-            line.append(GLYPH[state] + " ", style=STYLE[state])
+            line.append(shown.glyph + " ", style=shown.style)
             line.append(check.title, style="bold")
             line.append("\n    " + r(check.detail))
             if check.diagnosis and not check.ok:
                 line.append("\n    " + r(check.diagnosis), style="red" if not check.skipped else "dim")
             widgets.append(Static(line, classes="step-row"))
-            page = PAGE_FOR_STEP.get(check.fix_step or "")
-            if page and not check.ok and not check.skipped:
+            fix = self.wizard.fix_page(check.fix_step)
+            if fix and not check.ok and not check.skipped:
+                page, title = fix
                 self.fix_targets[f"fix-{n}"] = page
-                widgets.append(Button(f"Fix: go to {PAGE_TITLES[page]}", id=f"fix-{n}", compact=True,
-                                      classes="fix-button"))
+                widgets.append(Button(f"Fix: go to {title}", id=f"fix-{n}", compact=True, classes="fix-button"))
         box.mount(*widgets)
         ok = report.ok
         self.wizard.verify_state = "done" if ok else "failed"
@@ -99,31 +108,11 @@ class VerifyScreen(WizardScreen):
             self.set_next(True)
             self.say("You can still go on; the summary says what is missing.")
         inside = ""
-        if getattr(report, "outside_vnet", False) and getattr(report, "inside_commands", None):
+        if report.outside_vnet and report.inside_commands:
             inside = ("These checks ran outside your agents' VNet. From a pod or host inside it, run:\n  "
                       + "\n  ".join(report.inside_commands))
         self.query_one("#verify-inside", Static).update(r(inside))
         self.wizard.refresh_checklists()
-
-    def _show_plans(self, plans) -> None:  # noqa: ANN001
-        """Until the verify checks exist: the Azure-side status of every step."""
-        self.query_one("#verify-loading").display = False
-        box = self.query_one("#checks", Vertical)
-        box.remove_children()
-        widgets = []
-        for p in plans:
-            state = p.state.value
-            line = Text()
-            line.append(GLYPH.get(state, "[ ]") + " ", style=STYLE.get(state, ""))
-            line.append(p.step.replace("_", " "), style="bold")
-            line.append("\n    " + self.wizard.redact(p.summary))
-            widgets.append(Static(line, classes="step-row"))
-        box.mount(*widgets)
-        ok = all(p.state.value == "done" for p in plans)
-        self.wizard.verify_state = "done" if ok else "failed"
-        self.query_one("#verify-status", Static).update("Azure-side status (network checks are not available "
-                                                         "in this build).")
-        self.set_next(True)
 
     @on(Button.Pressed, ".fix-button")
     def _fix(self, event: Button.Pressed) -> None:

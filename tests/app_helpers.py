@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from wizard.tui.app import WizardApp
 from wizard.engine import ApprovalPolling
+from wizard.tui.app import WizardApp
 
 RG, VNET, SUBNET = "rg-aks-prod", "vnet-aks-prod", "snet-private-endpoints"
 
@@ -43,8 +43,10 @@ async def pick(pilot: Any, text: str) -> None:
     from screens.widgets.picker import Picker, PickerScreen
 
     app = pilot.app
-    await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen) and not app.screen.query_one(Picker).loading_items,
-                   what="the picker listing")
+    def listed() -> bool:
+        return isinstance(app.screen, PickerScreen) and not app.screen.query_one(Picker).loading_items
+
+    await wait_for(pilot, listed, what="the picker listing")
     await pilot.press(*text)
     await pilot.pause()
     await pilot.press("enter")

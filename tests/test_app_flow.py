@@ -6,6 +6,8 @@ import asyncio
 
 from app_helpers import make_app, screen_name, through_to_review, wait_for
 
+from wizard.tui.pages import create_state
+
 
 def test_whole_demo_to_verified(sandbox, tmp_path):
     async def run() -> None:
@@ -16,7 +18,7 @@ def test_whole_demo_to_verified(sandbox, tmp_path):
             await pilot.press("ctrl+n")
             await wait_for(pilot, lambda: screen_name(app) == "CreateScreen")
             await wait_for(pilot, lambda: "apply" not in app.busy, timeout=30, what="apply finished")
-            assert app.create_state() == "done", app.step_states
+            assert create_state(app.step_states) == "done", app.step_states
             await pilot.press("ctrl+n")
             await wait_for(pilot, lambda: screen_name(app) == "ApprovalScreen")
             await wait_for(pilot, lambda: app.screen.checks > 0, what="first approval check")
@@ -27,7 +29,7 @@ def test_whole_demo_to_verified(sandbox, tmp_path):
             await wait_for(pilot, lambda: screen_name(app) == "VerifyScreen")
             await wait_for(pilot, lambda: app.verify_state is not None, timeout=30, what="verify report")
             assert app.verify_state == "done", [(c.name, c.ok, c.detail, c.diagnosis)
-                                                for c in app.verify_report.checks]
+                                                for c in app.screen.report.checks]
             await pilot.press("ctrl+n")
             await wait_for(pilot, lambda: screen_name(app) == "DoneScreen")
             await wait_for(pilot, lambda: app.screen.summary_text != "", what="summary")

@@ -7,6 +7,8 @@ import asyncio
 from app_helpers import RG, SUBNET, VNET, make_app, screen_name, start_at, through_to_review, wait_for
 from textual.widgets import Input, Static
 
+from wizard.tui.pages import create_state
+
 DENY_PE = [("Microsoft.Network/privateEndpoints/write", "/subscriptions")]
 
 
@@ -52,8 +54,8 @@ def test_403_on_endpoint_creation_shows_one_sentence_and_retry(sandbox, tmp_path
             assert app.step_states["dns_zone"] == "done"  # DNS work went on without the endpoint
             sandbox.knobs.deny_actions = []
             await pilot.press("ctrl+r")
-            await wait_for(pilot, lambda: "apply" not in app.busy and app.create_state() == "done", timeout=30,
-                           what="retry finished")
+            await wait_for(pilot, lambda: not app.applying and create_state(app.step_states) == "done",
+                           timeout=30, what="retry finished")
 
     asyncio.run(run())
 

@@ -1,0 +1,1 @@
+"""Widgets the screens share: the step checklist and the type-ahead picker."""

@@ -1,54 +1,44 @@
-"""The step checklist beside every screen: one line per page, a text glyph per state (never colour alone)."""
+"""The step checklist beside every screen: one line per page, a text glyph per state (never colour alone).
+
+The widget only draws the rows it is given (`show`); the App computes them from the wizard's state.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 from rich.text import Text
 from textual.widgets import Static
 
-GLYPH = {
-    "done": "[x]",
-    "todo": "[ ]",
-    "waiting": "[~]",
-    "conflict": "[!]",
-    "failed": "[!]",
-    "blocked": "[-]",
-    "running": "[>]",
-}
-STYLE = {
-    "done": "green",
-    "todo": "",
-    "waiting": "yellow",
-    "conflict": "bold red",
-    "failed": "bold red",
-    "blocked": "dim",
-    "running": "cyan",
-}
-LEGEND = "[x] done   [~] waiting\n[!] needs you\n[>] busy   [-] blocked"
+from wizard.core.states import LEGEND, look
+
+Row = tuple[int, str, str, bool]  # indent, label, state, is the current page
 
 
 class Checklist(Static):
-    """Renders `app.checklist_rows(current)`: (indent, label, state, is_current) per line."""
+    """Renders its rows: (indent, label, state, is_current) per line, then the legend."""
 
     DEFAULT_CSS = """
     Checklist { width: 26; height: 1fr; padding: 0 1; }
     """
 
-    def __init__(self, current: str, **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, rows: Sequence[Row] = (), **kwargs: Any) -> None:
         super().__init__("", **kwargs)
-        self.current = current
+        self.rows: list[Row] = list(rows)
 
     def on_mount(self) -> None:
-        self.refresh_states()
+        self.show(self.rows)
 
-    def refresh_states(self) -> None:
-        rows = self.app.checklist_rows(self.current)  # type: ignore[attr-defined]
+    def show(self, rows: Sequence[Row]) -> None:
+        self.rows = list(rows)
         out = Text()
         out.append("Setup steps\n", style="bold")
-        for indent, label, state, current in rows:
-            glyph = GLYPH.get(state, "[ ]")
+        for indent, label, state, current in self.rows:
+            shown = look(state)
             line = Text("  " * indent)
             line.append("> " if current else "  ", style="bold")
-            line.append(glyph, style=STYLE.get(state, ""))
+            line.append(shown.glyph, style=shown.style)
             line.append(" ")
             line.append(label, style="bold reverse" if current else ("dim" if state == "blocked" else ""))
             out.append_text(line)

@@ -26,6 +26,8 @@ WINDOW = 60
 
 @dataclass
 class PickItem:
+    """One choice: `key` is what is stored (a name or a resource id), `label` and `detail` what is shown."""
+
     key: str
     label: str
     detail: str = ""
@@ -58,13 +60,15 @@ class Picker(Vertical):
     Picker > .picker-status { color: $text-muted; height: auto; }
     """
     BINDINGS = [
-        Binding("down", "move(1)", "Down", show=False),
-        Binding("up", "move(-1)", "Up", show=False),
-        Binding("pagedown", "move(8)", show=False),
-        Binding("pageup", "move(-8)", show=False),
+        Binding("down", "move(1)", "Down", show=False, id="picker-down"),
+        Binding("up", "move(-1)", "Up", show=False, id="picker-up"),
+        Binding("pagedown", "move(8)", show=False, id="picker-page-down"),
+        Binding("pageup", "move(-8)", show=False, id="picker-page-up"),
     ]
 
     class Picked(Message):
+        """The user chose `item`."""
+
         def __init__(self, picker: Picker, item: PickItem) -> None:
             super().__init__()
             self.picker = picker
@@ -205,13 +209,34 @@ class Picker(Vertical):
 Loader = Callable[[Callable[[list[PickItem]], None]], None]
 
 
+def _no_redaction(text: str) -> str:
+    return text
+
+
 class PickerScreen(ModalScreen[PickItem | None]):
-    """A full-height modal picker; `loader(emit)` runs in a thread and calls `emit(batch)` as pages arrive."""
+    """A full-height modal picker; `loader(emit)` runs in a thread worker and calls `emit(batch)` as pages arrive.
+
+    `redact` masks what is shown; `explain` turns a loader's exception into the one sentence shown instead.
+    """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="picker-cancel")]
 
+    class Loaded(Message, bubble=False):
+        """A page of the listing; `done`: the listing is complete."""
+
+        def __init__(self, items: list[PickItem], done: bool = False) -> None:
+            super().__init__()
+            self.items = items
+            self.done = done
+
+    class LoadFailed(Message, bubble=False):
+        def __init__(self, error: str) -> None:
+            super().__init__()
+            self.error = error
+
     def __init__(self, title: str, what: str, loader: Loader | None = None, *, items: list[PickItem] | None = None,
-                 help_text: str = "", selected: str | None = None) -> None:
+                 help_text: str = "", selected: str | None = None, redact: Callable[[str], str] = _no_redaction,
+                 explain: Callable[[BaseException], str] = str) -> None:
         super().__init__()
         self.title_text = title
         self.what = what
@@ -219,13 +244,15 @@ class PickerScreen(ModalScreen[PickItem | None]):
         self.initial = items
         self.help_text = help_text
         self.selected = selected
+        self.redact = redact
+        self.explain = explain
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker-dialog", classes="dialog"):
             yield Static(self.title_text, classes="dialog-title", markup=False)
             if self.help_text:
                 yield Static(self.help_text, classes="help", markup=False)
-            yield Picker(self.what, redact=getattr(self.app, "redact", lambda s: s), selected=self.selected)
+            yield Picker(self.what, redact=self.redact, selected=self.selected)
             yield Button("Cancel (Esc)", id="picker-cancel-button", compact=True)
 
     def on_mount(self) -> None:
@@ -238,19 +265,24 @@ class PickerScreen(ModalScreen[PickItem | None]):
 
     @work(thread=True, exclusive=True, group="picker-load")
     def _load(self) -> None:
-        picker = self.query_one(Picker)
-
         def emit(batch: list[PickItem]) -> None:
-            self.app.call_from_thread(picker.add_items, batch)
+            self.post_message(self.Loaded(batch))
 
         try:
             assert self.loader is not None
             self.loader(emit)
         except Exception as exc:
-            message = self.app.explain(exc)  # type: ignore[attr-defined]
-            self.app.call_from_thread(picker.set_error, message)
+            self.post_message(self.LoadFailed(self.explain(exc)))
             return
-        self.app.call_from_thread(picker.add_items, [], done=True)
+        self.post_message(self.Loaded([], done=True))
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        self.query_one(Picker).add_items(message.items, done=message.done)
+
+    @on(LoadFailed)
+    def _load_failed(self, message: LoadFailed) -> None:
+        self.query_one(Picker).set_error(message.error)
 
     @on(Picker.Picked)
     def _picked(self, event: Picker.Picked) -> None:

@@ -1,8 +1,10 @@
 """The Textual app: one `SetupConfig` for the whole wizard, saved to the setup record as the user goes.
 
-Screens (in `screens/`) render a step's plan and collect answers; anything that talks to Azure runs in a
-thread worker and comes back as a message. The Azure SDK is never imported before the first screen is
-painted: it is warmed up in a background thread after that, and loaded on demand otherwise.
+Screens (in `screens/`) render a step's plan and collect answers; they use the App through
+`screens.host.WizardHost` and hear from it through the Messages in `screens.messages`. Anything that talks to
+Azure runs in a thread worker and comes back as a message. The Azure SDK is never imported before the first
+screen is painted: it is warmed up in a worker after that, and loaded on demand otherwise. Which page comes
+next, and what state each page shows, is decided in `wizard.tui.pages`.
 """
 
 from __future__ import annotations
@@ -10,80 +12,47 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 
+from screens import STYLESHEET
+from screens.base import WizardScreen
+from screens.host import WizardHost
+from screens.messages import ApplyFinished, EngineUpdate, Refresh
+from steps.registry import CREATE_KEYS
 from wizard.core.config import SetupConfig, parse_config
+from wizard.core.constants import ENV_BENCH_FIRST_PAINT
 from wizard.core.record import RecordStore, SetupRecord
 from wizard.core.redact import Redactor
 from wizard.core.settings import AzureSettings
-from wizard.core.validate import check_alias, check_api_url, check_name
+from wizard.core.transcript import Transcript
+from wizard.tui import pages
+from wizard.tui.listings import Listings
+from wizard.tui.messages import ApplyDone, EngineEvent, SandboxStarted
 
 if TYPE_CHECKING:  # pragma: no cover
-    from steps.base import Plan
+    from screens.widgets.checklist import Row
     from wizard.core.azure import ClientFactory
-    from wizard.engine import ApprovalPolling, Engine, Event
+    from wizard.engine import ApprovalPolling, Engine, Event, RunResult, Workspace
 
-PAGES: list[tuple[str, str]] = [
-    ("astro", "Astro details"),
-    ("azure", "Azure account"),
-    ("placement", "Where it goes"),
-    ("review", "Review"),
-    ("create", "Create"),
-    ("approval", "Approval"),
-    ("verify", "Verify"),
-    ("done", "Done"),
-]
-PAGE_TITLES = dict(PAGES)
-CREATE_STEPS: list[tuple[str, str]] = [
-    ("private_endpoint", "Endpoint"),
-    ("dns_zone", "DNS zone"),
-    ("vnet_links", "VNet links"),
-    ("a_record", "A record"),
-]
-STEP_KEYS = ["inputs"] + [k for k, _ in CREATE_STEPS] + ["approval"]
-# The page that fixes a step (used by Verify's fix links).
-PAGE_FOR_STEP = {"inputs": "placement", "alias": "astro", "api_url": "astro", "private_endpoint": "create",
-                 "dns_zone": "create", "vnet_links": "create", "vnet_link": "create", "a_record": "create",
-                 "approval": "approval", "placement": "placement", "nsg": "placement", "verify": "verify"}
-RECORD_STATE = {"done": "done", "failed": "failed", "conflict": "conflict", "waiting": "waiting",
-                "blocked": "blocked", "applying": "waiting", "todo": "todo", "running": "running"}
 DRAFT_NAME = "draft.toml"
-
-
-def _vnet_data(vnet: Any, resource_group: str) -> dict[str, Any]:
-    """What the pickers need of a VNet: region, group, subnet names and their address prefixes."""
-    subnets = list(vnet.subnets or [])
-    return {"location": vnet.location, "resource_group": resource_group, "subnets": [s.name for s in subnets],
-            "prefixes": {s.name: s.address_prefix or ", ".join(s.address_prefixes or []) for s in subnets}}
-
-
-class EngineEvent(Message):
-    """An engine event, carried from a worker thread to the UI."""
-
-    def __init__(self, event: Event, token: object = None) -> None:
-        super().__init__()
-        self.event = event
-        self.token = token
-
-
-class ApplyDone(Message):
-    """The engine finished a run (or could not start: `error`)."""
-
-    def __init__(self, result: Any, error: str | None) -> None:
-        super().__init__()
-        self.result = result
-        self.error = error
+# Before the demo sandbox is up there are no settings yet; a Workspace over these only saves answers (every
+# engine waits for the real settings).
+_SAVE_ONLY = AzureSettings()
 
 
 class WizardApp(App[int]):
-    CSS_PATH = str(Path(__file__).resolve().parents[2] / "screens" / "wizard.tcss")
+    """The wizard: its answers and step states, the engines' runs, and navigation (`screens.host.WizardHost`)."""
+
+    CSS_PATH = STYLESHEET
     TITLE = "Astro Private Link setup"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, id="quit")]
 
@@ -96,6 +65,8 @@ class WizardApp(App[int]):
         from wizard.core.settings import state_dir
 
         self.store = RecordStore(Path(state) if state is not None else state_dir())
+        # Every ARM request, for support tickets (no token, no body): <state dir>/<cluster-id>.requests.log
+        self.transcript = Transcript()
         self.config = SetupConfig()
         self.record: SetupRecord | None = None
         self.redact_on = redact
@@ -108,59 +79,61 @@ class WizardApp(App[int]):
         self.demo_prefill = self.demo if demo_prefill is None else demo_prefill
         self.approval_polling = approval
         self.nameserver = nameserver
-        self.clock = clock or time.monotonic
+        self.clock: Callable[[], float] = clock or time.monotonic
         self._preload = preload_sdk
         self.settings = settings
-        self.factory: ClientFactory | None = None
-        from wizard.core.transcript import Transcript
-
-        # Every ARM request, for support tickets (no token, no body): <state dir>/<cluster-id>.requests.log
-        self.transcript = Transcript()
-        self._factory_ready = threading.Event()
-        self._factory_error: str | None = None
+        self._workspace: Workspace | None = None
+        self._workspace_lock = threading.Lock()
+        self._azure_ready = threading.Event()
+        self._azure_error: str | None = None
+        self.listings = Listings(self.azure_factory, self.remember_ids)
         self.step_states: dict[str, str] = {}
         self.step_messages: dict[str, str] = {}
-        self.plans: dict[str, Plan] = {}
         self.reviewed = False
         self.allow_update: set[str] = set()
-        self.verify_report: Any = None
         self.verify_state: str | None = None
         self.busy: dict[str, str] = {}
-        self.identity: Any = None
-        self.current_page: str | None = None
         self.messages: list[str] = []
-        self.vnet_cache: dict[str, dict[str, Any]] = {}
-        self.apply_result: Any = None
+        self.apply_result: RunResult | None = None
         self.apply_cancel = threading.Event()
         self.support_text: str | None = None
         if sandbox is not None:
             self._use_sandbox(sandbox)
         elif settings is not None:
-            self._set_factory(settings)
+            self._azure_ready.set()
 
     # -- Azure access ------------------------------------------------------------------------------------
-    def _set_factory(self, settings: AzureSettings) -> None:
-        from wizard.core.azure import ClientFactory
-
-        self.settings = settings
-        self.factory = ClientFactory(settings, per_call_policies=lambda: [self.transcript.policy()])
-        self._factory_ready.set()
-
     def _use_sandbox(self, sb: Any) -> None:
+        from wizard.engine import sandbox_settings
+
         host, port = sb.dns_address
         self.nameserver = self.nameserver or (host, port)
-        self._set_factory(AzureSettings(arm_endpoint=sb.arm_endpoint, access_token=sb.token, ca_file=sb.ca_file,
-                                        polling_interval=0.2))
+        self.settings = sandbox_settings(sb)
+        self._azure_ready.set()
 
-    def get_factory(self) -> ClientFactory:
-        """The client factory; waits (in a worker thread) while the demo sandbox is starting."""
-        if not self._factory_ready.wait(60):
+    def _workspace_now(self) -> Workspace:
+        """The Workspace, built on first use (so the first screen paints before wizard.engine is imported)."""
+        from wizard.engine import Workspace
+
+        with self._workspace_lock:
+            settings = self.settings or _SAVE_ONLY
+            if self._workspace is None or self._workspace.settings != settings:
+                self._workspace = Workspace(settings, store=self.store, transcript=self.transcript)
+            return self._workspace
+
+    def azure_workspace(self) -> Workspace:
+        """The Workspace for reaching Azure; waits (in a worker thread) while the demo sandbox is starting."""
+        if not self._azure_ready.wait(60):
             raise RuntimeError("The demo sandbox did not start within a minute.")
-        if self.factory is None:
-            raise RuntimeError(self._factory_error or "Azure access is not configured.")
-        return self.factory
+        if self.settings is None:
+            raise RuntimeError(self._azure_error or "Azure access is not configured.")
+        return self._workspace_now()
+
+    def azure_factory(self) -> ClientFactory:
+        return self.azure_workspace().factory
 
     def _start_sandbox(self) -> None:
+        """In a worker: start the demo sandbox, then tell the UI."""
         try:
             from wizard.sandbox.server import Sandbox
 
@@ -168,21 +141,30 @@ class WizardApp(App[int]):
             self.sandbox = sb
             self._owns_sandbox = True
             self._use_sandbox(sb)
-            self.call_from_thread(self._sandbox_started)
         except Exception as exc:
-            self._factory_error = f"The demo sandbox could not start: {exc}"
-            self._factory_ready.set()
+            self._azure_error = f"The demo sandbox could not start: {exc}"
+            self._azure_ready.set()
+            return
+        self.post_message(SandboxStarted())
 
+    @on(SandboxStarted)
     def _sandbox_started(self) -> None:
         if self.demo_prefill and not self.config.alias and not self.config.api_url:
             self.prefill_demo()
-        self.refresh_screen()
+        self.refresh_checklists()
+        self._tell_page(Refresh())
 
     def prefill_demo(self) -> bool:
         if self.sandbox is None:
             return False
         self.config.alias = self.config.alias or self.sandbox.demo_alias
         self.config.api_url = self.config.api_url or self.sandbox.demo_api_url
+        return True
+
+    def approve_demo(self) -> bool:
+        if self.sandbox is None:
+            return False
+        self.sandbox.approve()
         return True
 
     def explain(self, exc: BaseException) -> str:
@@ -198,85 +180,37 @@ class WizardApp(App[int]):
     def make_engine(self, *, allow_update: set[str] | None = None, cancel: threading.Event | None = None,
                     token: object = None) -> Engine:
         """An engine over a copy of the answers; the app adopts its setup record (one record in memory)."""
-        from wizard.engine import ApprovalPolling, Engine
+        from wizard.engine import WATCHED_APPROVAL
+
+        def on_event(event: Event) -> None:  # in the engine's threads
+            self.post_message(EngineEvent(event, token))
 
         self.save_answers()
-        config = SetupConfig.from_dict(self.config.to_dict())
-        engine = Engine(config, self.get_factory(), self.store, allow_update=allow_update, cancel=cancel,
-                        approval=self.approval_polling or ApprovalPolling(first=2.0, longest=30.0),
-                        on_event=lambda ev: self.post_message(EngineEvent(ev, token)))
+        engine = self.azure_workspace().engine(
+            self.config, allow_update=allow_update, cancel=cancel, approval=self.approval_polling or WATCHED_APPROVAL,
+            on_event=on_event)
         if engine.record is not None:
             self.record = engine.record
         if engine.record_message:
             self.messages.append(engine.record_message)
         return engine
 
-    # -- live listings for the pickers (run in picker threads) ------------------------------------------
-    def list_subscriptions(self) -> list[Any]:
-        from screens.widgets.picker import PickItem
-
-        subs = list(self.get_factory().subscriptions().subscriptions.list())
-        self.remember_ids(*(s.subscription_id for s in subs), *(getattr(s, "tenant_id", None) for s in subs))
-        return [PickItem(s.subscription_id, s.display_name or s.subscription_id,
-                         f"{s.subscription_id}  {str(s.state or '').split('.')[-1].title()}".strip()) for s in subs]
-
-    def list_resource_groups(self, emit: Callable[[list[Any]], None]) -> None:
-        from screens.widgets.picker import PickItem
-
-        batch: list[Any] = []
-        for rg in self.get_factory().resources(self.config.subscription_id).resource_groups.list():
-            batch.append(PickItem(rg.name, rg.name, rg.location or ""))
-            if len(batch) >= 100:
-                emit(batch)
-                batch = []
-        emit(batch)
-
-    def list_vnets(self, emit: Callable[[list[Any]], None]) -> None:
-        """Every VNet in the subscription, a page at a time (thousands in big estates)."""
-        from screens.widgets.picker import PickItem
-
-        batch: list[Any] = []
-        for v in self.get_factory().network(self.config.subscription_id).virtual_networks.list_all():
-            rg = v.id.split("/")[4] if v.id and v.id.count("/") > 4 else ""
-            item = PickItem(v.id, v.name, f"{rg} | {v.location}", data=_vnet_data(v, rg))
-            self.vnet_cache[v.id.lower()] = item.data
-            batch.append(item)
-            if len(batch) >= 250:
-                emit(batch)
-                batch = []
-        emit(batch)
-
-    def vnet_details(self, ref: str) -> dict[str, Any]:
-        """Location and subnets of a VNet given by name (in the chosen resource group) or id."""
-        vid = self.vnet_id(ref)
-        cached = self.vnet_cache.get(vid.lower())
-        if cached is not None:
-            return cached
-        parts = vid.split("/")
-        sub, rg, name = parts[2], parts[4], parts[8]
-        v = self.get_factory().network(sub).virtual_networks.get(rg, name)
-        data = _vnet_data(v, rg)
-        self.vnet_cache[vid.lower()] = data
-        return data
-
-    def vnet_id(self, ref: str) -> str:
-        if ref.startswith("/"):
-            return ref
-        return (f"/subscriptions/{self.config.subscription_id}/resourceGroups/{self.config.resource_group}"
-                f"/providers/Microsoft.Network/virtualNetworks/{ref}")
-
     # -- long-running work, owned by the app so it survives changing screens ---------------------------
+    @property
+    def applying(self) -> bool:
+        return "apply" in self.busy
+
     def start_apply(self, allow_update: set[str] | None = None) -> None:
-        if "apply" in self.busy:
+        if self.applying:
             return
         self.busy["apply"] = "creating the Azure resources (step 5)"
         self.apply_cancel = threading.Event()
         self.apply_result = None
-        for key, _ in CREATE_STEPS:
+        for key in CREATE_KEYS:
             if self.step_states.get(key) != "done":
                 self.step_states[key] = "todo"
         self.refresh_checklists()
-        self.run_worker(lambda: self._apply(allow_update or set()), thread=True, group="apply", exclusive=True,
+        self.run_worker(partial(self._apply, allow_update or set()), thread=True, group="apply", exclusive=True,
                         name="apply")
 
     def _apply(self, allow_update: set[str]) -> None:
@@ -287,7 +221,8 @@ class WizardApp(App[int]):
         except Exception as exc:
             self.post_message(ApplyDone(None, self.explain(exc)))
 
-    def on_apply_done(self, message: ApplyDone) -> None:
+    @on(ApplyDone)
+    def _apply_done(self, message: ApplyDone) -> None:
         self.busy.pop("apply", None)
         self.apply_result = message.result
         if message.result is not None:
@@ -297,9 +232,23 @@ class WizardApp(App[int]):
             approval = message.result.outcomes.get("approval")
             if approval is not None and approval.details:
                 self.support_text = "\n".join(approval.details)
-        handler = getattr(self.screen, "apply_done", None)
-        if handler is not None:
-            handler(message.result, message.error)
+        self._tell_page(ApplyFinished(message.result, message.error))
+        self.refresh_checklists()
+
+    @on(EngineEvent)
+    def _engine_event(self, message: EngineEvent) -> None:
+        ev = message.event
+        if ev.kind == "start":
+            self.step_states[ev.step] = "waiting" if ev.step == "approval" else "running"
+        elif ev.kind == "progress":
+            self.step_messages[ev.step] = ev.message
+        elif ev.kind == "plan" and ev.state:
+            self.step_states[ev.step] = "todo" if ev.state == "blocked" else ev.state
+            self.step_messages[ev.step] = ev.message
+        elif ev.kind == "outcome" and ev.state:
+            self.step_states[ev.step] = ev.state
+            self.step_messages[ev.step] = ev.message
+        self._tell_page(EngineUpdate(ev, message.token))
         self.refresh_checklists()
 
     # -- lifecycle ---------------------------------------------------------------------------------------
@@ -307,18 +256,19 @@ class WizardApp(App[int]):
         from screens.start import StartScreen
 
         if self._sandbox_world is not None and self.sandbox is None:
-            threading.Thread(target=self._start_sandbox, name="sandbox", daemon=True).start()
+            self.run_worker(self._start_sandbox, thread=True, group="sandbox", exclusive=True, name="sandbox")
         elif self.demo_prefill and self.sandbox is not None:
             self.prefill_demo()
         self.push_screen(StartScreen())
 
     def first_paint(self) -> None:
         """Called by the start screen once it has been painted."""
-        bench = os.environ.get("ASTRO_PL_BENCH_FIRST_PAINT")
+        bench = os.environ.get(ENV_BENCH_FIRST_PAINT)
         if bench:
             Path(bench).write_text(repr(time.time()))
         if self._preload:
-            threading.Thread(target=self._preload_sdk, name="sdk-preload", daemon=True).start()
+            self.run_worker(self._preload_sdk, thread=True, group="sdk-preload", exclusive=True, name="sdk-preload",
+                            exit_on_error=False)
 
     @staticmethod
     def _preload_sdk() -> None:
@@ -339,30 +289,25 @@ class WizardApp(App[int]):
     def draft_path(self) -> Path:
         return self.store.directory / DRAFT_NAME
 
+    @property
+    def request_log(self) -> Path | None:
+        return self.transcript.path
+
     def save_answers(self) -> None:
         """Save what the user typed: to the setup record (by cluster id), or to a draft until one is known."""
-        cid = self.config.cluster_id
         try:
-            if not cid:
+            if not self.config.cluster_id:
                 if self.config.alias or self.config.api_url:
                     self.store.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
                     self.draft_path.write_text(self.config.to_toml(), encoding="utf-8")
                 return
-            if self.record is None or self.record.cluster_id != cid:
-                loaded = self.store.load_or_new(self.config)
-                self.record = loaded.record
-                if loaded.message:
-                    self.messages.append(loaded.message)
-                self._seed_states_from_record()
-            assert self.record is not None
-            self.record.answers = self.config
-            self.store.save(self.record)
-            self.store.save_config(self.config)
-            from wizard.core.transcript import log_path_for
-
-            log_path = log_path_for(self.store, cid)
-            if self.transcript.path != log_path:
-                self.transcript.set_path(log_path)
+            previous = self.record
+            saved = self._workspace_now().save_answers(self.config, self.record)
+            self.record = saved.record
+            if saved.message:
+                self.messages.append(saved.message)
+            if saved.record is not None and saved.record is not previous:  # another cluster's record: its states
+                self._seed_states(saved.record)
             if self.draft_path.exists():
                 self.draft_path.unlink()
         except OSError as exc:
@@ -380,118 +325,46 @@ class WizardApp(App[int]):
         """Adopt a record (or a draft / a new setup) and go to where it stopped."""
         self.record = record
         self.config = record.answers if record is not None else (config or SetupConfig())
-        self.step_states, self.step_messages, self.plans = {}, {}, {}
+        self.step_states, self.step_messages = {}, {}
         self.reviewed = False
-        self.verify_report, self.verify_state = None, None
+        self.verify_state = None
         if record is not None:
-            self._seed_states_from_record()
-            self.reviewed = any(record.steps.get(k) for k, _ in CREATE_STEPS)
+            self._seed_states(record)
+            self.reviewed = pages.record_reviewed(record)
         elif config is None:
             if self.demo_prefill:
                 self.prefill_demo()
             self.goto(page or "astro")
             return
-        self.goto(page or self.resume_page())
+        self.goto(page or pages.resume_page(self.wizard_state()))
 
-    def _seed_states_from_record(self) -> None:
-        if self.record is None:
-            return
-        for key in STEP_KEYS:
-            state = self.record.last_state(key)
-            if state:
-                self.step_states[key] = RECORD_STATE.get(state, "todo")
-                self.step_messages[key] = self.record.steps[key][-1].detail
+    def _seed_states(self, record: SetupRecord) -> None:
+        states, messages = pages.record_states(record)
+        self.step_states.update(states)
+        self.step_messages.update(messages)
 
-    def resume_page(self) -> str:
-        if not (check_alias(self.config.alias).ok and check_api_url(self.config.api_url).ok):
-            return "astro"
-        if not self.config.subscription_id:
-            return "azure"
-        if self.placement_problems():
-            return "placement"
-        create = [self.step_states.get(k) for k, _ in CREATE_STEPS]
-        if any(create):
-            if not all(s == "done" for s in create):
-                return "create"
-            if self.step_states.get("approval") != "done":
-                return "approval"
-            return "verify"
-        return "review"
+    # -- page states (wizard.tui.pages over this app's state) -----------------------------------------------
+    def wizard_state(self) -> pages.WizardState:
+        return pages.WizardState(self.config, self.step_states, self.reviewed, self.verify_state)
 
     def placement_problems(self) -> list[str]:
-        c = self.config
-        out = []
-        if not c.resource_group:
-            out.append("Choose the resource group.")
-        if not c.vnet:
-            out.append("Choose the virtual network.")
-        if not c.subnet:
-            out.append("Choose the subnet.")
-        out += check_name("private endpoint", c.endpoint_name).problems
-        if c.nic_name:
-            out += check_name("network interface", c.nic_name).problems
-        return out
+        return pages.placement_problems(self.config)
 
-    # -- page states ---------------------------------------------------------------------------------------
-    def create_state(self) -> str:
-        states = [self.step_states.get(k, "todo") for k, _ in CREATE_STEPS]
-        if all(s == "done" for s in states):
-            return "done"
-        for s in ("failed", "conflict", "running", "waiting"):
-            if s in states:
-                return s
-        return "todo"
+    def checklist_rows(self, page: str) -> Sequence[Row]:
+        return pages.checklist_rows(self.wizard_state(), page)
 
-    def page_state(self, page: str) -> str:
-        c = self.config
-        if page == "astro":
-            return "done" if check_alias(c.alias).ok and check_api_url(c.api_url).ok else "todo"
-        if page == "azure":
-            return "done" if c.subscription_id else "todo"
-        if page == "placement":
-            return "done" if c.subscription_id and not self.placement_problems() else "todo"
-        if page == "review":
-            if self.step_states.get("inputs") == "failed":
-                return "failed"
-            return "done" if self.reviewed else "todo"
-        if page == "create":
-            return self.create_state()
-        if page == "approval":
-            state = self.step_states.get("approval", "todo")
-            return "todo" if state == "blocked" else state
-        if page == "verify":
-            return self.verify_state or "todo"
-        if page == "done":
-            return "done" if self.verify_state == "done" else "todo"
-        return "todo"
+    def page_number(self, page: str) -> tuple[int, int]:
+        return pages.page_number(page), len(pages.PAGES)
 
-    def reachable(self, page: str) -> bool:
-        c = self.config
-        if page in ("astro", "azure"):
-            return True
-        if page == "placement":
-            return bool(c.subscription_id)
-        if page == "review":
-            return bool(c.subscription_id) and not c.problems()
-        if page == "create":
-            return self.reviewed or any(self.step_states.get(k) for k, _ in CREATE_STEPS)
-        if page in ("approval", "verify"):
-            return self.step_states.get("private_endpoint") == "done"
-        if page == "done":
-            return self.step_states.get("approval") == "done"
-        return False
+    def fix_page(self, step: str | None) -> tuple[str, str] | None:
+        page = pages.fix_page(step)
+        return (page, pages.PAGE_TITLES[page]) if page else None
 
-    def checklist_rows(self, current: str) -> list[tuple[int, str, str, bool]]:
-        rows: list[tuple[int, str, str, bool]] = []
-        for n, (page, title) in enumerate(PAGES, start=1):
-            state = self.page_state(page)
-            if page != current and not self.reachable(page) and state == "todo":
-                state = "blocked"
-            rows.append((0, f"{n}. {title}", state, page == current))
-            if page == "create" and (current == "create" or any(self.step_states.get(k) for k, _ in CREATE_STEPS)):
-                for key, label in CREATE_STEPS:
-                    rows.append((1, label, self.step_states.get(key, "todo"), False))
-        return rows
+    def next_page(self, page: str) -> str | None:
+        return pages.next_page(page)
+
+    def previous_page(self, page: str) -> str:
+        return pages.previous_page(page)
 
     def set_step_state(self, key: str, state: str, message: str | None = None) -> None:
         self.step_states[key] = state
@@ -500,34 +373,18 @@ class WizardApp(App[int]):
         self.refresh_checklists()
 
     def refresh_checklists(self) -> None:
-        from screens.widgets.checklist import Checklist
-
+        """New rows for the checklist of every page on the screen stack."""
+        view = self.wizard_state()
         for screen in self.screen_stack:
-            for checklist in screen.query(Checklist):
-                checklist.refresh_states()
+            if isinstance(screen, WizardScreen):
+                screen.show_checklist(pages.checklist_rows(view, screen.PAGE))
 
-    def refresh_screen(self) -> None:
-        self.refresh_checklists()
-        refresh = getattr(self.screen, "refresh_content", None)
-        if refresh is not None:
-            refresh()
-
-    def on_engine_event(self, message: EngineEvent) -> None:
-        ev = message.event
-        if ev.kind == "start":
-            self.step_states[ev.step] = "waiting" if ev.step == "approval" else "running"
-        elif ev.kind == "progress":
-            self.step_messages[ev.step] = ev.message
-        elif ev.kind == "plan" and ev.state:
-            self.step_states[ev.step] = "todo" if ev.state == "blocked" else ev.state
-            self.step_messages[ev.step] = ev.message
-        elif ev.kind == "outcome" and ev.state:
-            self.step_states[ev.step] = ev.state
-            self.step_messages[ev.step] = ev.message
-        handler = getattr(self.screen, "engine_event", None)
-        if handler is not None:
-            handler(ev, message.token)
-        self.refresh_checklists()
+    def _tell_page(self, message: Message) -> None:
+        """Post a message to the page being shown (under any dialog open over it)."""
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, WizardScreen):
+                screen.post_message(message)
+                return
 
     # -- navigation --------------------------------------------------------------------------------------
     def screen_for(self, page: str) -> Screen:
@@ -541,7 +398,7 @@ class WizardApp(App[int]):
         from screens.start import StartScreen
         from screens.verify import VerifyScreen
 
-        return {"start": StartScreen, "astro": AstroDetailsScreen, "azure": AzureAccountScreen,
+        return {pages.START: StartScreen, "astro": AstroDetailsScreen, "azure": AzureAccountScreen,
                 "placement": PlacementScreen, "review": ReviewScreen, "create": CreateScreen,
                 "approval": ApprovalScreen, "verify": VerifyScreen, "done": DoneScreen}[page]()
 
@@ -550,27 +407,17 @@ class WizardApp(App[int]):
         self.save_answers()
         while len(self.screen_stack) > 2 and isinstance(self.screen, Screen) and self.screen.is_modal:
             self.pop_screen()
-        self.current_page = page
         self.switch_screen(self.screen_for(page))
-
-    def next_page(self, page: str) -> str | None:
-        keys = [k for k, _ in PAGES]
-        i = keys.index(page)
-        return keys[i + 1] if i + 1 < len(keys) else None
-
-    def previous_page(self, page: str) -> str:
-        keys = [k for k, _ in PAGES]
-        i = keys.index(page)
-        return keys[i - 1] if i > 0 else "start"
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         current = getattr(screen, "PAGE", None)
-        for n, (page, title) in enumerate(PAGES, start=1):
-            if page != current and self.reachable(page):
+        view = self.wizard_state()
+        for n, (page, title) in enumerate(pages.PAGES, start=1):
+            if page != current and pages.reachable(view, page):
                 yield SystemCommand(f"Go to step {n}: {title}", f"Jump to the {title} screen",
-                                    lambda p=page: self.goto(p))
+                                    partial(self.goto, page))
         yield SystemCommand("Setups in progress", "Back to the start screen (answers are saved)",
-                            lambda: self.goto("start"))
+                            partial(self.goto, pages.START))
         yield from super().get_system_commands(screen)
 
     # -- redaction -----------------------------------------------------------------------------------------
@@ -614,14 +461,19 @@ class WizardApp(App[int]):
     def cancels(self) -> list[threading.Event]:
         out = [self.apply_cancel]
         for screen in self.screen_stack:
-            out += getattr(screen, "cancel_events", [])
+            if isinstance(screen, WizardScreen):
+                out += screen.cancel_events
         return out
+
+
+def _as_host(app: WizardApp) -> WizardHost:
+    """Never called: mypy checks here that the App provides everything the screens use of it."""
+    return app
 
 
 def run_tui(args: Any) -> int:
     """`astro-privatelink` (real Azure) and `astro-privatelink demo` (the built-in sandbox)."""
-    from wizard.core.constants import ENV_DNS_SERVER
-    from wizard.core.settings import SettingsError
+    from wizard.core.settings import dns_server_from_env
 
     redact = bool(getattr(args, "redact", False))
     if getattr(args, "command", None) == "demo":
@@ -631,18 +483,10 @@ def run_tui(args: Any) -> int:
         try:
             settings = AzureSettings.from_env(arm_endpoint=getattr(args, "arm_endpoint", None),
                                               ca_file=getattr(args, "ca_file", None))
-        except SettingsError as exc:
+            nameserver = dns_server_from_env()  # the same HOST[:PORT] rules as `verify --nameserver`
+        except ValueError as exc:  # SettingsError: the message names the setting and says why
             print(f"astro-privatelink: {exc}")
             return 2
-        nameserver = None
-        if os.environ.get(ENV_DNS_SERVER):
-            from steps.verify import parse_nameserver  # the same HOST[:PORT] rules as `verify --nameserver`
-
-            try:
-                nameserver = parse_nameserver(os.environ[ENV_DNS_SERVER])
-            except ValueError as exc:
-                print(f"astro-privatelink: {ENV_DNS_SERVER}: {exc}")
-                return 2
         app = WizardApp(settings=settings, redact=redact, nameserver=nameserver)
     code = app.run()
     return int(code or 0)
