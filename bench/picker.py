@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import tempfile
 import time
 
 from textual.app import App, ComposeResult
@@ -21,7 +22,7 @@ def load_items() -> list[PickItem]:
 
     sb = Sandbox(world="large").start()
     try:
-        app = WizardApp(sandbox=sb, state="/tmp/astro-pl-bench-state", preload_sdk=False)
+        app = WizardApp(sandbox=sb, state=tempfile.mkdtemp(prefix="astro-pl-bench-"), preload_sdk=False)
         items: list[PickItem] = []
         started = time.perf_counter()
         app.listings.vnets(sb.subscription_id, items.extend)

@@ -1,6 +1,6 @@
 """Snapshots of every screen at 80x24 and 120x40 (pytest-textual-snapshot), against the sandbox.
 
-Deterministic: a fixed state directory, a frozen clock, a fixed NIC name, the cursor not blinking, and every
+Deterministic: a fresh state directory per test, a frozen clock, a fixed NIC name, the cursor not blinking, and every
 worker finished (or, on the approval screen, the first check done) before the picture is taken.
 """
 
@@ -19,8 +19,16 @@ from wizard.core.config import SetupConfig
 from wizard.engine import ApprovalPolling
 
 SIZES = [(80, 24), (120, 40)]
-STATE = Path("/tmp/astro-pl-snapshot-state")
+# Each test's own state directory: `own_state_dir` runs the test in its temporary directory, so this relative
+# path is never shared between runs, and what the screens print of it is the same in every run.
+STATE = Path("state")
 FIXED_TIME = "2025-01-15T09:30:00+00:00"
+
+
+@pytest.fixture(autouse=True)
+def own_state_dir(tmp_path, monkeypatch):
+    """Run each test in its own temporary directory, where STATE (relative) is created."""
+    monkeypatch.chdir(tmp_path)
 
 
 def answers(sandbox, **kw) -> SetupConfig:
