@@ -46,30 +46,27 @@ def run_setup_command(name: str, args: argparse.Namespace) -> int:
         return 2
 
 
-def cmd_plan(args: argparse.Namespace) -> int:
+def _show_plans(args: argparse.Namespace, title: str, *, with_record: bool) -> int:
+    """Read Azure and show every step's plan (human or JSON); exit code from the inputs check."""
     from wizard.engine import plan_exit_code
 
     engine = make_engine(args)
     plans = engine.plan()
     if args.json:
         print(plans_json(plans))
-    else:
-        print_plans(plans, title=f"Plan for Astro cluster {engine.config.cluster_id or '?'} (nothing is written):")
+        return plan_exit_code(plans)
+    print_plans(plans, title=title.format(cluster=engine.config.cluster_id or "?"))
+    if with_record and engine.store is not None and engine.record is not None:
+        print(f"Setup record: {engine.store.path_for(engine.record.cluster_id)}")
     return plan_exit_code(plans)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    return _show_plans(args, "Plan for Astro cluster {cluster} (nothing is written):", with_record=False)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from wizard.engine import plan_exit_code
-
-    engine = make_engine(args)
-    plans = engine.plan()
-    if args.json:
-        print(plans_json(plans))
-    else:
-        print_plans(plans, title=f"Status of Astro cluster {engine.config.cluster_id or '?'} (read from Azure):")
-        if engine.store is not None and engine.record is not None:
-            print(f"Setup record: {engine.store.path_for(engine.record.cluster_id)}")
-    return plan_exit_code(plans)
+    return _show_plans(args, "Status of Astro cluster {cluster} (read from Azure):", with_record=True)
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
