@@ -18,8 +18,6 @@ from __future__ import annotations
 
 from steps.verify.addresses import PRIVATE_NETWORKS, classify_addresses, in_prefixes, is_private
 from steps.verify.azure_reads import (
-    SubnetInfo,
-    VNetSpace,
     inspect_nsgs,
     read_record,
     read_vnet_space,
@@ -45,7 +43,9 @@ from steps.verify.models import (
     RECORD,
     TITLES,
     CheckResult,
+    SubnetInfo,
     VerifyReport,
+    VNetSpace,
 )
 from steps.verify.nsg import (
     NsgFinding,

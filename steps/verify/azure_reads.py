@@ -5,31 +5,10 @@ subnets (handed to `nsg.evaluate_nsgs`). Each read goes through ARM; a resource 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from steps.context import EndpointInfo, SetupContext
+from steps.verify.models import SubnetInfo, VNetSpace
 from steps.verify.nsg import NsgFinding, Rule, evaluate_nsgs, nsg_name
 from wizard.core.ids import enum_text, parse_id
-
-
-@dataclass
-class SubnetInfo:
-    id: str
-    name: str
-    prefixes: list[str]
-    nsg_id: str | None
-    route_table_id: str | None
-    pe_policies: str
-
-
-@dataclass
-class VNetSpace:
-    id: str
-    name: str
-    prefixes: list[str]          # its own address space
-    peered_prefixes: list[str]   # address spaces of peered VNets (part of the VirtualNetwork tag)
-    dns_servers: list[str]       # custom DNS servers (empty: Azure-provided DNS)
-    subnets: list[SubnetInfo]
 
 
 def read_vnet_space(ctx: SetupContext, vid: str) -> VNetSpace | None:

@@ -70,3 +70,24 @@ class VerifyReport:
         return {"ok": self.ok, "host": self.host, "nameserver": self.nameserver, "timeout_seconds": self.timeout,
                 "duration_seconds": round(self.duration, 3), "outside_vnet": self.outside_vnet,
                 "inside_commands": list(self.inside_commands), "checks": [c.to_json() for c in self.checks]}
+
+
+# What verify reads of the agents' VNets (steps.verify.azure_reads) and judges NSGs by (steps.verify.nsg).
+@dataclass
+class SubnetInfo:
+    id: str
+    name: str
+    prefixes: list[str]
+    nsg_id: str | None
+    route_table_id: str | None
+    pe_policies: str
+
+
+@dataclass
+class VNetSpace:
+    id: str
+    name: str
+    prefixes: list[str]          # its own address space
+    peered_prefixes: list[str]   # address spaces of peered VNets (part of the VirtualNetwork tag)
+    dns_servers: list[str]       # custom DNS servers (empty: Azure-provided DNS)
+    subnets: list[SubnetInfo]

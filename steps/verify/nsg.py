@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from steps.verify.addresses import as_network, is_private
+from steps.verify.models import SubnetInfo, VNetSpace
 from wizard.core.ids import enum_text, parse_id, same_id
-
-if TYPE_CHECKING:  # pragma: no cover
-    from steps.verify.azure_reads import SubnetInfo, VNetSpace
 
 
 @dataclass
