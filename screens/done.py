@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from screens.base import WizardScreen
 from screens.messages import EndpointRead
+from steps.registry import resource_order
 from wizard.core.ids import vnet_name_of
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -93,7 +94,7 @@ class DoneScreen(WizardScreen):
         if w.record is not None:
             lines.append("")
             lines.append("Resource ids:")
-            for key, entry in w.record.resources.items():
+            for key, entry in sorted(w.record.resources.items(), key=lambda kv: resource_order(kv[0])):
                 made = "created by this tool" if entry.created_by_tool else "reused"
                 lines.append(f"  {LABELS.get(key, key.replace('_', ' '))} ({made}):")
                 lines.append(f"    {entry.id}")

@@ -14,13 +14,12 @@ if TYPE_CHECKING:  # pragma: no cover
     import threading
 
     from screens.widgets.checklist import Row
-    from screens.widgets.picker import PickItem
+    from screens.widgets.picker import Emit, PickItem
     from wizard.core.azure import SignedInIdentity
     from wizard.core.config import SetupConfig
     from wizard.core.record import RecordStore, SetupRecord
     from wizard.engine import Engine, RunResult
 
-Emit = Callable[[list["PickItem"]], None]
 
 
 class Listings(Protocol):
@@ -37,7 +36,8 @@ class Listings(Protocol):
         ...
 
     def vnets(self, subscription_id: str, emit: Emit) -> None:
-        """Every VNet of the subscription, handed to `emit` a page at a time."""
+        """Every VNet of the subscription the user can read, handed to `emit` a page at a time (with a note when
+        the role covers only some resource groups)."""
         ...
 
     def vnet_details(self, vnet_id: str) -> dict[str, Any]:

@@ -12,9 +12,8 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Input, Static
 
 from screens.base import WizardScreen
-from screens.host import Emit
 from screens.messages import VnetRead
-from screens.widgets.picker import Loader, PickerScreen, PickItem
+from screens.widgets.picker import Emit, Loader, PickerScreen, PickItem
 from wizard.core.config import SetupConfig
 from wizard.core.constants import DEFAULT_ENDPOINT_NAME
 from wizard.core.ids import resource_group_of, vnet_id, vnet_name_of

@@ -3,13 +3,18 @@
 The IP is read from the endpoint's network interface (the endpoint's `customDnsConfigs` is empty for
 third-party services). A record that points elsewhere — typically left over from an earlier endpoint — is a
 conflict: changed only when the user explicitly chooses to update it.
+
+Apply writes into the zone the plan saw. Private DNS takes one operation at a time per zone or link and answers
+409 "... already has 1 operations ... queued" to a write that comes meanwhile: the write is sent again with a
+growing delay, and after any 409/412 the record is read back before anything is concluded.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from steps.base import Action, Outcome, Plan, Progress, State, Step
+from steps.base import Action, Outcome, Plan, Progress, State, Step, is_busy_conflict, send_write
 from steps.context import SetupContext, ZoneInfo
 from wizard.core.constants import ASTRO_DNS_ZONE, RECORD_TTL
 from wizard.core.errors import StepFailed, explain
@@ -18,9 +23,11 @@ from wizard.core.ids import parse_id
 
 @dataclass
 class RecordPayload:
-    """What apply writes: the endpoint's IP, and the etag of the record it replaces (an update only)."""
+    """What apply writes: the endpoint's IP, where (the zone's resource group), and the etag of the record it
+    replaces (an update only)."""
 
     ip: str
+    zone_resource_group: str
     etag: str | None = None
 
 
@@ -58,6 +65,7 @@ class CreateARecord(Step[RecordObservation, RecordPayload]):
         obs = observation
         fqdn = f"{obs.name}.{ASTRO_DNS_ZONE}"
         zone_id = obs.zone.id if obs.zone else ctx.zone_id_for_new()
+        zone_rg = obs.zone.resource_group if obs.zone else ctx.config.zone_resource_group
         rid = f"{zone_id}/A/{obs.name}"
         if obs.want_ip is None:
             if obs.have_ips:
@@ -67,13 +75,13 @@ class CreateARecord(Step[RecordObservation, RecordPayload]):
                                                   f"{fqdn} to the zone.", creates={"a_record": rid})
         if obs.have_ips is None:
             return Plan(self.key, Action.CREATE, f"Add A record {fqdn} -> {obs.want_ip}.",
-                        payload=RecordPayload(obs.want_ip), creates={"a_record": rid})
+                        payload=RecordPayload(obs.want_ip, zone_rg), creates={"a_record": rid})
         if obs.have_ips == [obs.want_ip]:
             return Plan(self.key, Action.DONE, f"{fqdn} -> {obs.want_ip}.", uses={"a_record": rid})
         diff = [f"{fqdn}: points to {', '.join(obs.have_ips) or 'nothing'}, the endpoint's IP is {obs.want_ip}"]
         if self.key in ctx.allow_update:
             return Plan(self.key, Action.UPDATE, f"Change A record {fqdn} to {obs.want_ip} (you chose to update it).",
-                        details=diff, payload=RecordPayload(obs.want_ip, obs.etag), uses={"a_record": rid},
+                        details=diff, payload=RecordPayload(obs.want_ip, zone_rg, obs.etag), uses={"a_record": rid},
                         updatable=True)
         return Plan(self.key, Action.CONFLICT,
                     f"{fqdn} already points to {', '.join(obs.have_ips) or 'nothing'}, not to this endpoint's "
@@ -82,34 +90,57 @@ class CreateARecord(Step[RecordObservation, RecordPayload]):
 
     def apply(self, ctx: SetupContext, plan: Plan[RecordPayload], progress: Progress) -> Outcome:
         from azure.core import MatchConditions
-        from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceModifiedError
+        from azure.core.exceptions import (
+            HttpResponseError,
+            ResourceExistsError,
+            ResourceModifiedError,
+            ResourceNotFoundError,
+        )
 
         if plan.action is Action.DONE:
             return Outcome(self.key, State.DONE, plan.summary, resources=plan.uses)
         if not plan.writes:
             return Outcome(self.key, plan.state, plan.summary, details=plan.details, warnings=plan.warnings)
-        zone, _ = ctx.chosen_zone()
-        if zone is None:
-            return Outcome(self.key, State.BLOCKED, "The DNS zone does not exist yet (step 3).")
         name = ctx.cluster_id
         write = plan.need()
+        rg = write.zone_resource_group
+        dns = ctx.dns()
         body = {"properties": {"ttl": RECORD_TTL, "aRecords": [{"ipv4Address": write.ip}]}}
+
+        def read() -> Any:
+            try:
+                return dns.record_sets.get(rg, ASTRO_DNS_ZONE, "A", name)
+            except ResourceNotFoundError:
+                return None
+
+        def points_right() -> bool:
+            rs = read()
+            return rs is not None and [a.ipv4_address for a in (rs.properties.a_records or [])] == [write.ip]
+
+        def put() -> Any:
+            if plan.action is Action.CREATE:
+                return dns.record_sets.create_or_update(rg, ASTRO_DNS_ZONE, "A", name, body,
+                                                        match_condition=MatchConditions.IfMissing)
+            return dns.record_sets.create_or_update(rg, ASTRO_DNS_ZONE, "A", name, body, etag=write.etag,
+                                                    match_condition=MatchConditions.IfNotModified)
+
         progress(self.key, f"writing {name} -> {write.ip}")
         try:
-            if plan.action is Action.CREATE:
-                rs = ctx.dns().record_sets.create_or_update(zone.resource_group, zone.name, "A", name, body,
-                                                            match_condition=MatchConditions.IfMissing)
-            else:
-                rs = ctx.dns().record_sets.create_or_update(zone.resource_group, zone.name, "A", name, body,
-                                                            etag=write.etag,
-                                                            match_condition=MatchConditions.IfNotModified)
-        except (ResourceExistsError, ResourceModifiedError):
+            rs = send_write(ctx, self.key, f"writing {name}", progress, put, needless=points_right)
+            if rs is None:   # a re-read after a 409/412 found it right: report the record that is there
+                rs = read()
+        except (ResourceExistsError, ResourceModifiedError) as exc:
+            if is_busy_conflict(exc):   # Azure stayed busy with another change to the zone
+                raise StepFailed(explain(exc, subscription_id=ctx.subscription)) from exc
             # Someone (or an earlier, interrupted run) wrote it meanwhile: look again instead of overwriting.
             again = self.run_plan(ctx)
             state = State.DONE if again.action is Action.DONE else again.state
             return Outcome(self.key, state, again.summary, details=again.details, resources=again.uses)
         except HttpResponseError as exc:
             raise StepFailed(explain(exc, subscription_id=ctx.subscription)) from exc
+        if rs is None:
+            return Outcome(self.key, State.FAILED, f"Azure accepted {name}.{ASTRO_DNS_ZONE} but shows no such record "
+                                                   "now: run again.")
         return Outcome(self.key, State.DONE, f"{name}.{ASTRO_DNS_ZONE} -> {write.ip}.",
                        resources={"a_record": rs.id})
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 Obs = TypeVar("Obs")  # what a step's inspect() observes
 P = TypeVar("P")  # what a step's plan() hands to its apply()
+T = TypeVar("T")
 
 
 class Action(str, Enum):
@@ -206,17 +207,64 @@ def retry_after_seconds(headers: object, default: float = 1.0) -> float:
 
 
 TERMINAL_STATES = ("succeeded", "failed", "canceled")
+# provisioningState after an operation on the resource failed or was canceled: the resource exists but is not
+# usable, and the way out is to send it again (PUT). Both end an operation badly (azure-mgmt-core ARMPolling;
+# openshift/hypershift's link check treats Failed, Canceled and Deleting as failures).
+BROKEN_STATES = ("failed", "canceled")
+BUSY_STATES = ("creating", "updating", "accepted")
 
 
 def wait_until_settled(ctx: SetupContext, step: str, what: str, progress: Progress,
-                       read_state: Callable[[], str | None]) -> None:
-    """Poll a resource someone else is provisioning until its provisioningState is terminal (or it is gone)."""
+                       read_state: Callable[[], str | None]) -> str | None:
+    """Poll a resource someone else is provisioning until its provisioningState is terminal (or it is gone), and
+    return that state (None: gone). A terminal state is not success: the caller checks which one it is."""
     started = time.monotonic()
     delay = min(max(ctx.factory.settings.polling_interval, 0.05), 5.0)
     while True:
         state = read_state()
         if state is None or state.lower() in TERMINAL_STATES:
-            return
+            return state
         if ctx.cancel.wait(delay):
             raise Stopped(f"Stopped while Azure was still {what}.")
         progress(step, f"Azure is still {what} ({int(time.monotonic() - started)}s)")
+
+
+def is_busy_conflict(exc: BaseException) -> bool:
+    """Private DNS's 409 for a write while another operation of the same zone or link is queued: "Another
+    operation is pending for requested object. Operation group '...' already has 1 operations like '...'
+    queued." (Azure-Samples/azure-ml-federated-learning#137, openshift/hypershift's azure network code). It says
+    nothing about what exists."""
+    err = getattr(exc, "error", None)
+    message = (getattr(err, "message", None) or getattr(exc, "message", None) or str(exc)).lower()
+    return getattr(exc, "status_code", None) == 409 and "operations like" in message and "queued" in message
+
+
+def send_write(ctx: SetupContext, step: str, what: str, progress: Progress, write: Callable[[], T],
+               needless: Callable[[], bool], attempts: int = 8) -> T | None:
+    """Send one write to Azure; after a 409 or 412, re-read and decide from what exists, never from the code.
+
+    `needless` re-reads Azure and says whether the write is no longer needed (what it would make exists now,
+    e.g. from an earlier, interrupted attempt): then this returns None and the caller goes on from what exists.
+    While private DNS answers that another operation is queued, the write is sent again with a doubling delay
+    (from the polling interval, at most 2 s, up to 15 times that; about two minutes in all by default); any
+    other 409/412, or the last busy answer, is raised for the caller to explain."""
+    from azure.core.exceptions import HttpResponseError
+
+    delay = min(max(ctx.factory.settings.polling_interval, 0.05), 2.0)
+    longest = delay * 15
+    for attempt in range(attempts):
+        try:
+            return write()
+        except HttpResponseError as exc:
+            if exc.status_code not in (409, 412):
+                raise
+            if needless():
+                progress(step, f"{what}: already there")
+                return None
+            if not is_busy_conflict(exc) or attempt == attempts - 1:
+                raise
+        progress(step, f"Azure is busy with another change to the zone; {what} again in {delay:.1f}s")
+        if ctx.cancel.wait(delay):
+            raise Stopped(f"Stopped while waiting to retry {what}.")
+        delay = min(delay * 2, longest)
+    raise AssertionError("unreachable")

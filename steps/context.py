@@ -3,6 +3,10 @@
 Reads that several steps need (the VNet, the endpoint and its NIC, the DNS zones named
 `external.astronomer.run` with their links) are fetched once per inspection round and shared;
 `refresh()` forgets them after a write so the next inspection sees Azure as it is.
+
+Customers usually grant roles on resource groups, and a role counts only at or below its scope, so a
+subscription-wide list can be refused (403 AuthorizationFailed) while every resource-group read works. The zone
+read then looks in the resource groups this setup uses and says, in `zone_warnings()`, what it could not see.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from steps.preflight import SubnetFacts, subnet_facts
 from wizard.core.azure import ClientFactory
 from wizard.core.config import SetupConfig
 from wizard.core.constants import ASTRO_DNS_ZONE
@@ -28,6 +33,8 @@ class VNetInfo:
     location: str
     subnets: dict[str, str]  # lower-case name -> id
     subnet_names: list[str]
+    # lower-case name -> what step 1's preflight needs (prefixes, delegations, IPs in use, network policies)
+    subnet_facts: dict[str, SubnetFacts] = field(default_factory=dict)
 
 
 @dataclass
@@ -67,6 +74,22 @@ class ZoneInfo:
 
     def link_to(self, vnet: str) -> LinkInfo | None:
         return next((lk for lk in self.links if same_id(lk.vnet_id, vnet)), None)
+
+
+class ZoneList(list[ZoneInfo]):
+    """The zones found, plus what could not be looked at (a list, so every caller of `zones()` keeps working)."""
+
+    def __init__(self, zones: list[ZoneInfo] | None = None, warnings: list[str] | None = None) -> None:
+        super().__init__(zones or [])
+        self.warnings: list[str] = list(warnings or [])
+
+
+def refused(exc: BaseException) -> bool:
+    """Azure said the signed-in account lacks a role for this request (not a policy or a missing resource)."""
+    from azure.core.exceptions import HttpResponseError
+
+    code = getattr(getattr(exc, "error", None), "code", None) or ""
+    return isinstance(exc, HttpResponseError) and exc.status_code == 403 and code.lower() == "authorizationfailed"
 
 
 def choose_zone(zones: list[ZoneInfo], agent_vnets: list[str], zone_resource_group: str) -> tuple[ZoneInfo | None, str]:
@@ -169,7 +192,8 @@ class SetupContext:
             raise LookupProblem(f"Virtual network '{name}' was not found in resource group '{rg}'.") from exc
         subnets = {s.name.lower(): s.id for s in (body.subnets or [])}
         return VNetInfo(id=body.id, name=body.name, subscription=sub, resource_group=rg, location=body.location,
-                        subnets=subnets, subnet_names=[s.name for s in (body.subnets or [])])
+                        subnets=subnets, subnet_names=[s.name for s in (body.subnets or [])],
+                        subnet_facts={s.name.lower(): subnet_facts(s) for s in (body.subnets or [])})
 
     def subnet_id(self) -> str:
         info = self.vnet()
@@ -219,14 +243,66 @@ class SetupContext:
             connection_description=state.description if state else None,
             nic_id=nic_id, nic_name=nic_name, private_ip=ip)
 
-    def zones(self) -> list[ZoneInfo]:
-        """Every private DNS zone named external.astronomer.run in the subscription, with its links."""
+    def zones(self) -> ZoneList:
+        """Every private DNS zone named external.astronomer.run in the subscription, with its links; when the
+        account may not list zones across the subscription, those in the resource groups this setup uses."""
         return self.memo("zones", self._read_zones)
 
-    def _read_zones(self) -> list[ZoneInfo]:
+    def zone_warnings(self) -> list[str]:
+        """What the zone read could not look at (empty when it saw the whole subscription)."""
+        return list(getattr(self.zones(), "warnings", []))
+
+    def _zone_groups(self) -> list[str]:
+        """The resource groups of this subscription that this setup uses: the zone's, the endpoint's, the VNets'."""
+        groups = [self.config.zone_resource_group, self.config.resource_group]
+        for ref in [self.config.vnet, *self.config.linked_vnets]:
+            parts = parse_id(ref) if ref.startswith("/") else {}
+            if parts.get("subscription", "").lower() == self.subscription.lower() and parts.get("resource_group"):
+                groups.append(parts["resource_group"])
+        unique: list[str] = []
+        for g in groups:
+            if g and g.lower() not in (u.lower() for u in unique):
+                unique.append(g)
+        return unique
+
+    def _list_zones(self) -> tuple[list[Any], list[str]]:
+        """The zones Azure lists (across the subscription, else per resource group) and what could not be read."""
+        from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
         dns = self.dns()
-        out: list[ZoneInfo] = []
-        for z in dns.private_zones.list():
+        try:
+            return list(dns.private_zones.list()), []
+        except HttpResponseError as exc:
+            if not refused(exc):
+                raise
+        found: list[Any] = []
+        looked: list[str] = []
+        unreadable: list[str] = []
+        for rg in self._zone_groups():
+            try:
+                found += list(dns.private_zones.list_by_resource_group(rg))
+                looked.append(rg)
+            except ResourceNotFoundError:
+                looked.append(rg)  # a group that does not exist (yet) holds no zone
+            except HttpResponseError as exc:
+                if not refused(exc):
+                    raise
+                unreadable.append(rg)
+        where = ", ".join(f"'{g}'" for g in looked) or "none"
+        warnings = [f"{ASTRO_DNS_ZONE} zones elsewhere in subscription {self.subscription} were not checked: your "
+                    f"account may not list private DNS zones across the subscription (Reader on the subscription "
+                    f"allows it), so only resource groups {where} were searched."]
+        if unreadable:
+            warnings.append(f"Your account may not read private DNS zones in resource group(s) "
+                            f"{', '.join(repr(g) for g in unreadable)} (Private DNS Zone Contributor or Reader there "
+                            "allows it), so a zone there was not looked for.")
+        return found, warnings
+
+    def _read_zones(self) -> ZoneList:
+        dns = self.dns()
+        listed, warnings = self._list_zones()
+        out = ZoneList(warnings=warnings)
+        for z in listed:
             if z.name.lower() != ASTRO_DNS_ZONE:
                 continue
             rg = parse_id(z.id).get("resource_group", "")

@@ -3,13 +3,30 @@
 If an agents' VNet is already linked to a zone of that name anywhere in the subscription, that zone is
 reused: Azure refuses to link a VNet to a second one. Otherwise a zone in the DNS resource group is reused,
 or created. This step does not wait for the endpoint or its approval.
+
+A zone is done only in state Succeeded. One left Failed or Canceled by an operation that ended badly is sent
+again (a PUT, with its own tags, if its etag is unchanged); one being deleted cannot be used. After any wait
+the state Azure shows is checked, never assumed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from steps.base import Action, Outcome, Plan, Progress, State, Step, wait_for_poller, wait_until_settled
+from steps.base import (
+    BROKEN_STATES,
+    BUSY_STATES,
+    Action,
+    Outcome,
+    Plan,
+    Progress,
+    State,
+    Step,
+    send_write,
+    wait_for_poller,
+    wait_until_settled,
+)
 from steps.context import SetupContext, ZoneInfo, choose_zone
 from wizard.core.constants import ASTRO_DNS_ZONE
 from wizard.core.errors import StepFailed, explain
@@ -27,6 +44,7 @@ class ZonePayload:
 class ZoneObservation:
     zones: list[ZoneInfo]    # every zone named external.astronomer.run in the subscription, with its links
     agent_vnets: list[str]   # ids of the VNets whose agents use the endpoint (the endpoint's VNet first)
+    unread: list[str] = field(default_factory=list)  # what the zone read could not look at (roles), in words
 
 
 class CreateDnsZone(Step[ZoneObservation, ZonePayload]):
@@ -34,12 +52,12 @@ class CreateDnsZone(Step[ZoneObservation, ZonePayload]):
     depends_on = ("inputs",)
 
     def inspect(self, ctx: SetupContext) -> ZoneObservation:
-        return ZoneObservation(zones=ctx.zones(), agent_vnets=ctx.agent_vnet_ids())
+        return ZoneObservation(zones=ctx.zones(), agent_vnets=ctx.agent_vnet_ids(), unread=ctx.zone_warnings())
 
     def plan(self, ctx: SetupContext, observation: ZoneObservation) -> Plan[ZonePayload]:
         zone, reason = choose_zone(observation.zones, observation.agent_vnets, ctx.config.zone_resource_group)
         others = [z for z in observation.zones if zone is None or not same_id(z.id, zone.id)]
-        warnings = []
+        warnings = list(observation.unread)
         if others:
             where = ", ".join(z.resource_group for z in others)
             warnings.append(f"Other '{ASTRO_DNS_ZONE}' zones exist in this subscription (resource groups: {where}); "
@@ -50,43 +68,83 @@ class CreateDnsZone(Step[ZoneObservation, ZonePayload]):
                         warnings=warnings, payload=ZonePayload(ctx.config.zone_resource_group),
                         creates={"dns_zone": ctx.zone_id_for_new()})
         state = zone.provisioning_state.lower()
-        if state in ("creating", "updating", "accepted"):
+        if state in BUSY_STATES:
             return Plan(self.key, Action.WAITING, f"Azure is still creating the zone in '{zone.resource_group}'.",
                         warnings=warnings, payload=ZonePayload(zone.resource_group), uses={"dns_zone": zone.id})
+        if state in BROKEN_STATES:
+            return Plan(self.key, Action.UPDATE,
+                        f"Zone {ASTRO_DNS_ZONE} in resource group '{zone.resource_group}' is in state "
+                        f"{zone.provisioning_state} (Azure's last operation on it did not finish): send it again to "
+                        "repair it.", warnings=warnings, payload=ZonePayload(zone.resource_group),
+                        uses={"dns_zone": zone.id})
+        if state == "deleting":
+            return Plan(self.key, Action.FAILED,
+                        f"Azure is deleting zone {ASTRO_DNS_ZONE} in resource group '{zone.resource_group}': wait "
+                        "until it is gone, then run again (a new zone is created then).", warnings=warnings)
+        if state not in ("succeeded", ""):
+            return Plan(self.key, Action.FAILED,
+                        f"Zone {ASTRO_DNS_ZONE} in resource group '{zone.resource_group}' is in state "
+                        f"'{zone.provisioning_state}', which this tool does not know: look at it in the Azure portal "
+                        "(Private DNS zones), then run again.", warnings=warnings)
         return Plan(self.key, Action.DONE, f"Zone {ASTRO_DNS_ZONE} exists: {reason}.",
                     warnings=warnings, uses={"dns_zone": zone.id})
 
     def apply(self, ctx: SetupContext, plan: Plan[ZonePayload], progress: Progress) -> Outcome:
         from azure.core import MatchConditions
-        from azure.core.exceptions import HttpResponseError, ResourceExistsError
+        from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
         if plan.action is Action.DONE:
             return Outcome(self.key, State.DONE, plan.summary, warnings=plan.warnings, resources=plan.uses)
-        if plan.action not in (Action.CREATE, Action.WAITING):
+        if plan.action not in (Action.CREATE, Action.UPDATE, Action.WAITING):
             return Outcome(self.key, plan.state, plan.summary, details=plan.details, warnings=plan.warnings)
         rg = plan.need().resource_group
         dns = ctx.dns()
+
+        def read() -> Any:
+            try:
+                return dns.private_zones.get(rg, ASTRO_DNS_ZONE)
+            except ResourceNotFoundError:
+                return None
+
+        def state() -> str | None:
+            zone = read()
+            return None if zone is None else enum_text(zone.provisioning_state)
+
         try:
             if plan.action is Action.CREATE:
                 progress(self.key, "creating the DNS zone")
-                try:
-                    poller = dns.private_zones.begin_create_or_update(
-                        rg, ASTRO_DNS_ZONE, {"location": "global"}, match_condition=MatchConditions.IfMissing)
-                    wait_for_poller(poller, ctx, self.key, "creating the DNS zone", progress)
-                except ResourceExistsError:
-                    progress(self.key, "the zone appeared meanwhile; using it")
+                poller = send_write(ctx, self.key, "creating the DNS zone", progress, lambda: (
+                    dns.private_zones.begin_create_or_update(rg, ASTRO_DNS_ZONE, {"location": "global"},
+                                                             match_condition=MatchConditions.IfMissing)),
+                    needless=lambda: read() is not None)
+            elif plan.action is Action.UPDATE:
+                progress(self.key, "sending the DNS zone again")
+                current = read()
+                body = {"location": "global", "tags": (current.tags if current is not None else None) or {}}
+                poller = send_write(ctx, self.key, "sending the DNS zone again", progress, lambda: (
+                    dns.private_zones.begin_create_or_update(rg, ASTRO_DNS_ZONE, body,
+                                                             etag=current.etag if current is not None else None,
+                                                             match_condition=MatchConditions.IfNotModified)),
+                    needless=lambda: (state() or "").lower() not in BROKEN_STATES)
             else:
-                wait_until_settled(ctx, self.key, "creating the zone", progress,
-                                   lambda: enum_text(dns.private_zones.get(rg, ASTRO_DNS_ZONE).provisioning_state))
+                poller = None
+            if poller is not None:
+                wait_for_poller(poller, ctx, self.key, "creating the DNS zone", progress)
+            final = wait_until_settled(ctx, self.key, "creating the zone", progress, state)
+            zone = read()
         except HttpResponseError as exc:
             raise StepFailed(explain(exc, subscription_id=ctx.subscription)) from exc
         ctx.refresh("zones")
-        zone, _ = ctx.chosen_zone()
-        if zone is None:
-            return Outcome(self.key, State.FAILED, "The zone was created but cannot be read back: run again.")
-        return Outcome(self.key, State.DONE, f"Zone {ASTRO_DNS_ZONE} is ready in resource group "
-                                             f"'{zone.resource_group}'.", warnings=plan.warnings,
-                       resources={"dns_zone": zone.id})
+        where = f"zone {ASTRO_DNS_ZONE} in resource group '{rg}'"
+        if zone is None or final is None:
+            return Outcome(self.key, State.FAILED, f"The {where} is gone (deleted while the tool worked on it): run "
+                                                   "again to create it.")
+        if final.lower() != "succeeded":
+            return Outcome(self.key, State.FAILED, f"Azure left the {where} in state {final}: run again to send it "
+                                                   "again (the tool repairs it).",
+                           error_code=f"ProvisioningState{final}")
+        return Outcome(self.key, State.DONE, f"Zone {ASTRO_DNS_ZONE} is ready in resource group '{rg}'.",
+                       warnings=plan.warnings, resources={"dns_zone": zone.id})
 
     # -- undo ----------------------------------------------------------------------------------------------
     def owns(self, record_key: str) -> bool:

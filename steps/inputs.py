@@ -2,6 +2,12 @@
 
 Nothing is written by this step, and no other step writes until it passes: a bad alias, a missing VNet or a
 region the VNet is not in is reported here, before anything exists in Azure.
+
+The visibility check is asked at the subscription; an account whose roles are on resource groups is refused there
+(403), so it is asked again at the endpoint's resource group (the REST API has both forms). When neither may be
+asked, or Azure answers without a result (a 202 with only `Azure-AsyncOperation`: the SDK's result then has
+`visible` None), the step warns and goes on: only an explicit "not visible" blocks. Creating the endpoint asks
+Azure again in any case.
 """
 
 from __future__ import annotations
@@ -9,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from steps.base import Action, Outcome, Plan, Progress, State, Step, retry_after_seconds
-from steps.context import LookupProblem, SetupContext
+from steps.context import LookupProblem, SetupContext, refused
+from steps.preflight import preflight_subnet
 from wizard.core.ids import parse_id
 
 
@@ -27,23 +34,23 @@ class CheckInputs(Step[InputsObservation, None]):
     key = "inputs"
 
     def inspect(self, ctx: SetupContext) -> InputsObservation:
-        from azure.core.exceptions import ResourceNotFoundError
-
         cfg = ctx.config
         obs = InputsObservation(problems=cfg.problems(), warnings=cfg.warnings())
         if obs.problems:
             return obs
-        try:
-            ctx.resources().resource_groups.get(cfg.resource_group)
-        except ResourceNotFoundError:
-            obs.problems.append(f"Resource group '{cfg.resource_group}' does not exist in subscription "
-                                f"{cfg.subscription_id}: choose an existing one (where your AKS cluster is).")
+        problem = self._group_problem(
+            ctx, cfg.resource_group, "Network Contributor", "to create the endpoint there",
+            f"Resource group '{cfg.resource_group}' does not exist in subscription {cfg.subscription_id}: choose an "
+            "existing one (where your AKS cluster is).")
+        if problem:
+            obs.problems.append(problem)
             return obs
         if cfg.dns_resource_group and cfg.dns_resource_group.lower() != cfg.resource_group.lower():
-            try:
-                ctx.resources().resource_groups.get(cfg.dns_resource_group)
-            except ResourceNotFoundError:
-                obs.problems.append(f"Resource group '{cfg.dns_resource_group}' for the DNS zone does not exist.")
+            problem = self._group_problem(
+                ctx, cfg.dns_resource_group, "Private DNS Zone Contributor", "to create or reuse the DNS zone there",
+                f"Resource group '{cfg.dns_resource_group}' for the DNS zone does not exist.")
+            if problem:
+                obs.problems.append(problem)
         try:
             vnet = ctx.vnet()
             ctx.subnet_id()
@@ -58,13 +65,19 @@ class CheckInputs(Step[InputsObservation, None]):
                 f"Leave the region empty (it then follows the VNet) or pick a VNet in {cfg.region}.")
             return obs
         obs.region = vnet.location.lower()
+        subnet = preflight_subnet(ctx)  # steps/preflight.py: what Azure would refuse in this subnet, before a write
+        obs.problems += subnet.problems
+        obs.warnings += subnet.warnings
+        if subnet.problems:
+            return obs
         for extra in cfg.linked_vnets:
             try:
                 ctx.read_vnet(extra)
             except LookupProblem as exc:
                 obs.problems.append(f"Extra VNet to link: {exc}")
-        obs.visible = self._visible(ctx, obs.region)
-        if not obs.visible:
+        obs.visible, unsure = self._visibility(ctx, obs.region)
+        obs.warnings += unsure
+        if obs.visible is False:
             obs.problems.append(
                 f"Azure cannot see the Private Link Service alias '{cfg.alias}' from subscription "
                 f"{cfg.subscription_id}: check the alias with Astronomer support, and ask them to allow this "
@@ -72,16 +85,70 @@ class CheckInputs(Step[InputsObservation, None]):
         return obs
 
     @staticmethod
-    def _visible(ctx: SetupContext, region: str, attempts: int = 5) -> bool:
-        """Ask Azure whether the alias is visible. A POST is not retried by the SDK on 429 without a
-        Retry-After header, so throttling is retried here, honouring whatever delay Azure asks for."""
+    def _group_problem(ctx: SetupContext, name: str, role: str, why: str, missing: str) -> str | None:
+        """What is wrong with a resource group the setup writes to: missing, or no role on it (every role there
+        includes reading it); None when it can be read."""
+        from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+        try:
+            ctx.resources().resource_groups.get(name)
+        except ResourceNotFoundError:
+            return missing
+        except HttpResponseError as exc:
+            if not refused(exc):
+                raise
+            return (f"Your account has no role on resource group '{name}' in subscription "
+                    f"{ctx.config.subscription_id}: ask an Azure admin for {role} on it ({why}), then run again.")
+        return None
+
+    @classmethod
+    def _visibility(cls, ctx: SetupContext, region: str) -> tuple[bool | None, list[str]]:
+        """Whether Azure can see the alias (None: it could not be asked, or did not say) and the warnings to show."""
         from azure.core.exceptions import HttpResponseError
 
+        sub, rg = ctx.config.subscription_id, ctx.config.resource_group
+        try:
+            visible = cls._visible(ctx, region)
+        except HttpResponseError as exc:
+            if not refused(exc):
+                raise
+            try:
+                visible = cls._visible(ctx, region, resource_group=rg)
+            except HttpResponseError as again:
+                if not refused(again):
+                    raise
+                return None, [
+                    f"Whether Azure can see the alias was not checked: your account may not run "
+                    f"checkPrivateLinkServiceVisibility on subscription {sub} or resource group '{rg}' (Network "
+                    f"Contributor on '{rg}' allows it); creating the endpoint will tell, and fails with a clear "
+                    "message if the alias is not visible."]
+        if visible is None:
+            return None, ["Azure answered the alias visibility check without a result, so whether it can see the "
+                          "alias is not known yet; creating the endpoint will tell, and fails with a clear message "
+                          "if the alias is not visible."]
+        return visible, []
+
+    @staticmethod
+    def _visible(ctx: SetupContext, region: str, attempts: int = 5, *,
+                 resource_group: str | None = None) -> bool | None:
+        """Ask Azure whether the alias is visible, at the subscription or at `resource_group`; None when Azure
+        answers without a result. A POST is not retried by the SDK on 429 without a Retry-After header, so
+        throttling is retried here, honouring whatever delay Azure asks for."""
+        from azure.core.exceptions import HttpResponseError
+
+        body = {"privateLinkServiceAlias": ctx.config.alias.strip()}
+        services = ctx.network().private_link_services
         for attempt in range(attempts):
             try:
-                poller = ctx.network().private_link_services.begin_check_private_link_service_visibility(
-                    region, {"privateLinkServiceAlias": ctx.config.alias.strip()})
-                return bool(poller.result().visible)
+                if resource_group:
+                    # SDK signature (azure-mgmt-network 33.1.0): location first, then the resource group.
+                    poller = services.begin_check_private_link_service_visibility_by_resource_group(
+                        location=region, resource_group_name=resource_group, parameters=body)
+                else:
+                    poller = services.begin_check_private_link_service_visibility(location=region, parameters=body)
+                result = poller.result()
+                visible = getattr(result, "visible", None) if result is not None else None
+                return None if visible is None else bool(visible)
             except HttpResponseError as exc:
                 if exc.status_code != 429 or attempt == attempts - 1:
                     raise
@@ -93,6 +160,12 @@ class CheckInputs(Step[InputsObservation, None]):
     def plan(self, ctx: SetupContext, observation: InputsObservation) -> Plan[None]:
         if observation.problems:
             return Plan(self.key, Action.FAILED, observation.problems[0], details=observation.problems[1:],
+                        warnings=observation.warnings)
+        if observation.visible is None:
+            return Plan(self.key, Action.DONE,
+                        f"Inputs check out, but whether the alias is visible to subscription "
+                        f"{observation.vnet_subscription} is not known (see the warning); endpoint goes to "
+                        f"{observation.vnet_name}/{ctx.config.subnet} in {observation.region}.",
                         warnings=observation.warnings)
         return Plan(self.key, Action.DONE,
                     f"Alias visible to subscription {observation.vnet_subscription}; endpoint goes to "

@@ -2,27 +2,50 @@
 
 It goes in the chosen resource group, the VNet's region and the chosen subnet, with the chosen NIC name.
 An endpoint of that name that exists with another alias or subnet is a conflict: never overwritten.
+
+Two things Azure does for a while after something else happened are waited out, not reported as failures:
+- an endpoint's DELETE can finish before its NIC is gone (Azure/azure-rest-api-specs#32752; about 10 minutes in
+  hashicorp/terraform-provider-azurerm#28831), and a create that asks for that NIC name again is refused, so a
+  create after a destroy first waits (up to `NIC_RELEASE_BUDGET`) for the old NIC to go, saying so;
+- InvalidPrivateLinkServiceId can be transient (hashicorp/terraform-provider-azurerm#14398, #16315), so the create is
+  tried `PLS_ID_ATTEMPTS` times with a doubling wait before it is explained as an alias problem.
+A NIC of the wanted name that belongs to something else is a conflict: choose another name.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from steps.base import Action, Outcome, Plan, Progress, State, Step, wait_for_poller, wait_until_settled
+from steps.base import Action, Outcome, Plan, Progress, State, Step, Stopped, wait_for_poller, wait_until_settled
 from steps.context import EndpointInfo, SetupContext
 from wizard.core.constants import CONNECTION_NAME
 from wizard.core.errors import StepFailed, explain
-from wizard.core.ids import parse_id, private_endpoint_id, same_id
+from wizard.core.ids import enum_text, parse_id, private_endpoint_id, same_id
 from wizard.core.validate import request_message
+
+NIC_RELEASE_BUDGET = 600.0  # seconds a create waits for a deleted endpoint's NIC to go before it says "run again"
+PLS_ID_ATTEMPTS = 4  # creates sent while Azure answers InvalidPrivateLinkServiceId
 
 
 @dataclass
 class EndpointPayload:
-    """Where the endpoint goes: what the PUT body needs."""
+    """Where the endpoint goes: what the PUT body needs (and a NIC of the wanted name to wait for first)."""
 
     subnet_id: str
     region: str
+    wait_for_nic: str | None = None
+
+
+@dataclass
+class NicInfo:
+    """A network interface that has the NIC name the answers ask for."""
+
+    id: str
+    name: str
+    provisioning_state: str
+    private_endpoint_id: str | None
 
 
 @dataclass
@@ -30,6 +53,7 @@ class EndpointObservation:
     existing: EndpointInfo | None
     subnet_id: str
     region: str
+    nic: NicInfo | None = None  # read only when there is no endpoint and a NIC name is asked for
 
 
 def endpoint_body(ctx: SetupContext, subnet_id: str, region: str) -> dict[str, Any]:
@@ -55,7 +79,9 @@ class CreatePrivateEndpoint(Step[EndpointObservation, EndpointPayload]):
     depends_on = ("inputs",)
 
     def inspect(self, ctx: SetupContext) -> EndpointObservation:
-        return EndpointObservation(existing=ctx.endpoint(), subnet_id=ctx.subnet_id(), region=ctx.region())
+        pe = ctx.endpoint()
+        nic = _read_nic(ctx) if pe is None and ctx.config.nic_name else None
+        return EndpointObservation(existing=pe, subnet_id=ctx.subnet_id(), region=ctx.region(), nic=nic)
 
     def plan(self, ctx: SetupContext, observation: EndpointObservation) -> Plan[EndpointPayload]:
         cfg = ctx.config
@@ -63,12 +89,27 @@ class CreatePrivateEndpoint(Step[EndpointObservation, EndpointPayload]):
         where = f"{cfg.resource_group}/{cfg.endpoint_name}"
         if pe is None:
             nic = cfg.nic_name or f"{cfg.endpoint_name}.nic.<generated>"
-            return Plan(self.key, Action.CREATE,
-                        f"Create private endpoint {where} in {observation.region}, subnet {cfg.subnet}, "
-                        f"connected to the alias (manual approval).",
-                        details=[f"network interface: {nic}",
-                                 f"request message: {request_message(ctx.cluster_id)}"],
-                        payload=EndpointPayload(observation.subnet_id, observation.region),
+            taken = observation.nic
+            if taken is not None and not _going(taken, endpoint_id(ctx)):
+                user = f"used by private endpoint {_last(taken.private_endpoint_id)}" if taken.private_endpoint_id \
+                    else "not part of a private endpoint"
+                return Plan(self.key, Action.CONFLICT,
+                            f"A network interface named {taken.name} already exists in resource group "
+                            f"{cfg.resource_group} ({user}), and Azure names a new endpoint's interface only with a "
+                            "free name: choose another NIC name, or leave it empty for a generated one.",
+                            details=[taken.id])
+            summary = (f"Create private endpoint {where} in {observation.region}, subnet {cfg.subnet}, "
+                       f"connected to the alias (manual approval).")
+            details = [f"network interface: {nic}", f"request message: {request_message(ctx.cluster_id)}"]
+            if taken is not None:
+                summary = summary[:-1] + (f", once Azure has removed network interface {taken.name} of the endpoint "
+                                          "deleted before.")
+                details.insert(0, f"waits first: network interface {taken.name} is still there "
+                                  f"({taken.provisioning_state or 'state unknown'}); Azure removes it after its "
+                                  "endpoint")
+            return Plan(self.key, Action.CREATE, summary, details=details,
+                        payload=EndpointPayload(observation.subnet_id, observation.region,
+                                                taken.id if taken is not None else None),
                         creates={"private_endpoint": endpoint_id(ctx)})
         diffs = []
         if not pe.alias or pe.alias.strip().lower() != cfg.alias.strip().lower():
@@ -86,8 +127,9 @@ class CreatePrivateEndpoint(Step[EndpointObservation, EndpointPayload]):
             warnings.append(f"The endpoint's network interface is named '{pe.nic_name}', not '{cfg.nic_name}': "
                             "Azure sets that name only at creation, so it stays.")
         state = pe.provisioning_state.lower()
-        if state == "failed":
-            return Plan(self.key, Action.UPDATE, f"Private endpoint {where} is in a Failed state; send it again.",
+        if state in ("failed", "canceled"):
+            return Plan(self.key, Action.UPDATE,
+                        f"Private endpoint {where} is in a {pe.provisioning_state} state; send it again.",
                         warnings=warnings,
                         payload=EndpointPayload(observation.subnet_id, pe.location or observation.region),
                         uses={"private_endpoint": pe.id})
@@ -106,17 +148,22 @@ class CreatePrivateEndpoint(Step[EndpointObservation, EndpointPayload]):
             return Outcome(self.key, State.DONE, plan.summary, warnings=plan.warnings, resources=plan.uses)
         if plan.action not in (Action.CREATE, Action.UPDATE, Action.WAITING):
             return Outcome(self.key, plan.state, plan.summary, details=plan.details, warnings=plan.warnings)
-        net = ctx.network()
         try:
             if plan.action is Action.WAITING:
                 progress(self.key, "waiting for Azure to finish the endpoint")
                 wait_until_settled(ctx, self.key, "working on the endpoint", progress, lambda: _endpoint_state(ctx))
             else:
                 where_to = plan.need()
-                body = endpoint_body(ctx, where_to.subnet_id, where_to.region)
-                progress(self.key, "creating the private endpoint")
-                poller = net.private_endpoints.begin_create_or_update(cfg.resource_group, cfg.endpoint_name, body)
-                wait_for_poller(poller, ctx, self.key, "creating the private endpoint", progress)
+                if where_to.wait_for_nic:
+                    waited = self._wait_for_nic(ctx, where_to.wait_for_nic, progress)
+                    if waited is not None:
+                        name = parse_id(where_to.wait_for_nic).get("networkinterfaces", where_to.wait_for_nic)
+                        return Outcome(self.key, State.WAITING,
+                                       f"Azure is still removing network interface {name} of the endpoint deleted "
+                                       f"before ({int(waited)}s so far), and the new endpoint needs its name: run "
+                                       "apply again in a few minutes, or choose another NIC name.",
+                                       warnings=plan.warnings)
+                self._create(ctx, endpoint_body(ctx, where_to.subnet_id, where_to.region), progress)
         except HttpResponseError as exc:
             raise StepFailed(explain(exc, alias=cfg.alias, subscription_id=cfg.subscription_id)) from exc
         ctx.refresh("endpoint")
@@ -129,6 +176,51 @@ class CreatePrivateEndpoint(Step[EndpointObservation, EndpointPayload]):
         return Outcome(self.key, State.DONE,
                        f"Private endpoint {cfg.endpoint_name} is ready; its IP is {pe.private_ip or 'unknown'}.",
                        details=[pe.id], warnings=plan.warnings, resources=_uses(pe))
+
+    def _create(self, ctx: SetupContext, body: dict[str, Any], progress: Progress) -> None:
+        """PUT the endpoint and wait; InvalidPrivateLinkServiceId is tried again, with a doubling wait."""
+        from azure.core.exceptions import HttpResponseError
+
+        cfg = ctx.config
+        delay = _first_delay(ctx)
+        for attempt in range(1, PLS_ID_ATTEMPTS + 1):
+            progress(self.key, "creating the private endpoint")
+            try:
+                poller = ctx.network().private_endpoints.begin_create_or_update(cfg.resource_group,
+                                                                                cfg.endpoint_name, body)
+                wait_for_poller(poller, ctx, self.key, "creating the private endpoint", progress)
+                return
+            except HttpResponseError as exc:
+                code = getattr(getattr(exc, "error", None), "code", None) or ""
+                if code.lower() != "invalidprivatelinkserviceid" or attempt == PLS_ID_ATTEMPTS:
+                    raise
+            progress(self.key, f"Azure answered InvalidPrivateLinkServiceId, which can pass: trying again in "
+                               f"{delay:g}s (attempt {attempt + 1} of {PLS_ID_ATTEMPTS})")
+            if ctx.cancel.wait(delay):
+                raise Stopped("Stopped while waiting to send the endpoint again.")
+            delay *= 2
+
+    def _wait_for_nic(self, ctx: SetupContext, nic_id: str, progress: Progress) -> float | None:
+        """Wait until the NIC is gone; None when it is, else the seconds waited (NIC_RELEASE_BUDGET is spent)."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        parts = parse_id(nic_id)
+        name = parts.get("networkinterfaces", "")
+        net = ctx.network(parts.get("subscription"))
+        started, delay = time.monotonic(), _first_delay(ctx)
+        while True:
+            try:
+                net.network_interfaces.get(parts.get("resource_group", ""), name)
+            except ResourceNotFoundError:
+                return None
+            waited = time.monotonic() - started
+            if waited >= NIC_RELEASE_BUDGET:
+                return waited
+            progress(self.key, f"waiting for Azure to remove network interface {name} of the endpoint deleted "
+                               f"before ({int(waited)}s)")
+            if ctx.cancel.wait(min(delay, NIC_RELEASE_BUDGET - waited)):
+                raise Stopped(f"Stopped while Azure was still removing network interface {name}.")
+            delay = min(delay * 2, 30.0)
 
     # -- undo ----------------------------------------------------------------------------------------------
     def owns(self, record_key: str) -> bool:
@@ -156,6 +248,34 @@ def _uses(pe: EndpointInfo) -> dict[str, str]:
     if pe.nic_id:
         out["network_interface"] = pe.nic_id
     return out
+
+
+def _read_nic(ctx: SetupContext) -> NicInfo | None:
+    """The NIC that has the wanted name in the endpoint's resource group, if any."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    cfg = ctx.config
+    try:
+        nic = ctx.network().network_interfaces.get(cfg.resource_group, cfg.nic_name)
+    except ResourceNotFoundError:
+        return None
+    return NicInfo(id=nic.id, name=nic.name, provisioning_state=enum_text(nic.provisioning_state),
+                   private_endpoint_id=nic.private_endpoint.id if nic.private_endpoint else None)
+
+
+def _going(nic: NicInfo, our_endpoint: str) -> bool:
+    """Azure is removing this NIC: it is Deleting, or it still names our endpoint, which no longer exists."""
+    if nic.provisioning_state.lower() == "deleting":
+        return True
+    return bool(nic.private_endpoint_id and same_id(nic.private_endpoint_id, our_endpoint))
+
+
+def _first_delay(ctx: SetupContext) -> float:
+    return min(max(ctx.factory.settings.polling_interval, 0.05), 5.0)
+
+
+def _last(resource_id: str | None) -> str:
+    return (resource_id or "").rstrip("/").rsplit("/", 1)[-1]
 
 
 def _endpoint_state(ctx: SetupContext) -> str | None:

@@ -44,3 +44,14 @@ def info(key: str) -> StepInfo:
 def label(key: str) -> str:
     """A step key as words, for lines that name a step (`vnet_links` -> `vnet links`)."""
     return key.replace("_", " ")
+
+# The setup record's resource keys, in the order the documented steps make them (a VNet link's key is
+# `vnet_link:<vnet>`). Lists of what exists follow this order, whatever order the concurrent steps finished in.
+RESOURCE_KEYS: tuple[str, ...] = ("private_endpoint", "network_interface", "dns_zone", "vnet_link", "a_record")
+
+
+def resource_order(record_key: str) -> tuple[int, str]:
+    """A sort key that puts record keys in the documented order (unknown keys last, by name)."""
+    kind = record_key.split(":", 1)[0]
+    rank = RESOURCE_KEYS.index(kind) if kind in RESOURCE_KEYS else len(RESOURCE_KEYS)
+    return rank, record_key.lower()

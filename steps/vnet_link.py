@@ -3,18 +3,36 @@
 One link per (zone, VNet): an existing link to the VNet, whatever its name, is reused. A link of the wanted
 name that points at another VNet is a conflict. Linking makes every `*.external.astronomer.run` name resolve
 from this zone inside that VNet, so other Astro clusters reached from it need their own A records: warned.
+
+A link is done only in state Succeeded: one left Failed or Canceled (its operation ended badly, e.g. Azure's
+overlapping-namespace refusal arrives through the operation) is sent again; one being deleted cannot be used.
+Apply writes under the zone the plan chose, never two links of one name, and after every write or wait reads
+back what Azure shows: a 409 is not proof that a link exists.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
-from steps.base import Action, Outcome, Plan, Progress, State, Step, wait_for_poller, wait_until_settled
+from steps.base import (
+    BROKEN_STATES,
+    BUSY_STATES,
+    Action,
+    Outcome,
+    Plan,
+    Progress,
+    State,
+    Step,
+    send_write,
+    wait_for_poller,
+    wait_until_settled,
+)
 from steps.context import SetupContext, ZoneInfo, choose_zone
 from wizard.core.constants import ASTRO_DNS_ZONE
-from wizard.core.errors import StepFailed, explain
-from wizard.core.ids import enum_text, parse_id, same_id, vnet_name_of
+from wizard.core.errors import Explained, StepFailed, explain
+from wizard.core.ids import enum_text, parse_id, resource_group_of, same_id, vnet_name_of
 from wizard.core.validate import check_name, link_name_for
 
 
@@ -29,9 +47,11 @@ class LinkPlanItem:
 
 @dataclass
 class LinksPayload:
-    """One decision per agents' VNet: what apply creates or waits for."""
+    """One decision per agents' VNet, and the zone they go under (the one the plan chose, or step 3's new one)."""
 
     items: list[LinkPlanItem]
+    zone_id: str
+    zone_resource_group: str
 
 
 @dataclass
@@ -40,25 +60,66 @@ class LinksObservation:
     agent_vnets: list[str]   # ids of the VNets whose agents use the endpoint (the endpoint's VNet first)
 
 
-def wanted_link_name(ctx: SetupContext, vnet_name: str) -> str:
+def named_again(vnet_ids: list[str]) -> set[str]:
+    """Lower-case ids of the VNets whose name an earlier one in the list already bears (same name, another
+    resource group): their link names and record keys carry the resource group; the first keeps the plain ones,
+    so adding a same-named VNet later renames nothing that exists."""
+    seen: set[str] = set()
+    out: set[str] = set()
+    for v in vnet_ids:
+        name = vnet_name_of(v).lower()
+        if name in seen:
+            out.add(v.lower())
+        seen.add(name)
+    return out
+
+
+def wanted_link_name(ctx: SetupContext, vnet_name: str, vnet_id: str = "", shared: bool = False) -> str:
+    """The link name for a VNet: from the [dns] link_name template, else `<vnet>-astro-link`, with the resource
+    group added when an earlier agents' VNet bears the same name (link names are unique in a zone)."""
     template = ctx.config.link_name
-    return template.replace("{vnet}", vnet_name) if template else link_name_for(vnet_name)
+    if template:
+        return template.replace("{vnet}", vnet_name)
+    return link_name_for(f"{vnet_name}-{resource_group_of(vnet_id)}" if shared else vnet_name)
 
 
-def decide_link(ctx: SetupContext, zone: ZoneInfo | None, zones: list[ZoneInfo], vid: str) -> LinkPlanItem:
+def record_keys(vnet_ids: list[str]) -> dict[str, str]:
+    """Setup-record key per VNet id (lower-case): `vnet_link:<vnet>`, with `<rg>/` before the name for a VNet
+    named like an earlier one."""
+    again = named_again(vnet_ids)
+    return {v.lower(): f"vnet_link:{resource_group_of(v)}/{vnet_name_of(v)}" if v.lower() in again
+            else f"vnet_link:{vnet_name_of(v)}" for v in vnet_ids}
+
+
+def decide_link(ctx: SetupContext, zone: ZoneInfo | None, zones: list[ZoneInfo], vid: str,
+                shared: bool = False) -> LinkPlanItem:
     """What to do about one agents' VNet, given the chosen zone and every such zone in the subscription.
 
-    An existing link to the VNet, whatever its name, is reused (done, or waiting while Azure finishes it). A VNet
-    linked to another such zone is a conflict (Azure allows one per VNet); so is a link of the wanted name that
-    points at another VNet. A link name Azure would refuse fails before anything is written."""
+    An existing link to the VNet, whatever its name, is reused: done once Succeeded, waiting while Azure works on
+    it, sent again when Azure left it Failed or Canceled, failed while it is being deleted. A VNet linked to
+    another such zone is a conflict (Azure allows one per VNet); so is a link of the wanted name that points at
+    another VNet. A link name Azure would refuse fails before anything is written."""
     vname = vnet_name_of(vid)
-    name = wanted_link_name(ctx, vname)
+    name = wanted_link_name(ctx, vname, vid, shared)
     existing = zone.link_to(vid) if zone is not None else None
     if existing is not None:
-        if existing.provisioning_state.lower() == "succeeded":
+        state = existing.provisioning_state.lower()
+        if state in ("succeeded", ""):
             return LinkPlanItem(vid, vname, existing.name, Action.DONE, f"linked by '{existing.name}'")
-        return LinkPlanItem(vid, vname, existing.name, Action.WAITING,
-                            f"link '{existing.name}' is {existing.provisioning_state}")
+        if state in BUSY_STATES:
+            return LinkPlanItem(vid, vname, existing.name, Action.WAITING,
+                                f"link '{existing.name}' is {existing.provisioning_state}")
+        if state in BROKEN_STATES:
+            return LinkPlanItem(vid, vname, existing.name, Action.UPDATE,
+                                f"link '{existing.name}' is {existing.provisioning_state} (Azure's last operation on "
+                                "it did not finish): send it again")
+        if state == "deleting":
+            return LinkPlanItem(vid, vname, existing.name, Action.FAILED,
+                                f"Azure is deleting link '{existing.name}' to {vname}: wait until it is gone, then "
+                                "run again (a new link is made then)")
+        return LinkPlanItem(vid, vname, existing.name, Action.FAILED,
+                            f"link '{existing.name}' to {vname} is in state '{existing.provisioning_state}', which "
+                            "this tool does not know: look at it in the Azure portal, then run again")
     elsewhere = next((z for z in zones if (zone is None or not same_id(z.id, zone.id)) and z.link_to(vid)), None)
     if elsewhere is not None:
         return LinkPlanItem(vid, vname, name, Action.CONFLICT,
@@ -76,9 +137,42 @@ def decide_link(ctx: SetupContext, zone: ZoneInfo | None, zones: list[ZoneInfo],
     return LinkPlanItem(vid, vname, name, Action.CREATE, f"create link '{name}'")
 
 
+def one_name_per_link(items: list[LinkPlanItem]) -> list[LinkPlanItem]:
+    """Never two creates of one link name: the second would meet the first's queued operation (409) or its
+    existence (412), and no link to its VNet would be made. Such a create fails as an input problem."""
+    first: dict[str, LinkPlanItem] = {}
+    out = []
+    for item in items:
+        other = first.get(item.link_name.lower()) if item.action is Action.CREATE else None
+        if item.action is Action.CREATE and other is None:
+            first[item.link_name.lower()] = item
+        if other is not None:
+            item = LinkPlanItem(item.vnet_id, item.vnet_name, item.link_name, Action.FAILED,
+                                f"The links to {other.vnet_name} ({resource_group_of(other.vnet_id)}) and "
+                                f"{item.vnet_name} ({resource_group_of(item.vnet_id)}) would both be named "
+                                f"'{item.link_name}', and a link name is unique in the zone: put {{vnet}} in "
+                                "[dns] link_name, or remove it to use the default names")
+        out.append(item)
+    return out
+
+
 def as_sentence(note: str) -> str:
     """A note as the plan's summary: ends with one full stop; a VNet name at its start keeps its case."""
     return note.rstrip(".") + "."
+
+
+def label(item: LinkPlanItem, items: list[LinkPlanItem]) -> str:
+    """The VNet's name, with its resource group when another agents' VNet bears the same name."""
+    same = sum(1 for i in items if i.vnet_name.lower() == item.vnet_name.lower())
+    return f"{item.vnet_name} ({resource_group_of(item.vnet_id)})" if same > 1 else item.vnet_name
+
+
+def _listed(chosen: list[LinkPlanItem], items: list[LinkPlanItem]) -> str:
+    return ", ".join(label(i, items) for i in chosen)
+
+
+def _named(chosen: list[LinkPlanItem], items: list[LinkPlanItem]) -> str:
+    return ", ".join(f"'{i.link_name}' ({label(i, items)})" for i in chosen)
 
 
 class LinkVnets(Step[LinksObservation, LinksPayload]):
@@ -90,8 +184,10 @@ class LinkVnets(Step[LinksObservation, LinksPayload]):
 
     def plan(self, ctx: SetupContext, observation: LinksObservation) -> Plan[LinksPayload]:
         zone, _ = choose_zone(observation.zones, observation.agent_vnets, ctx.config.zone_resource_group)
-        items = [decide_link(ctx, zone, observation.zones, vid) for vid in observation.agent_vnets]
-        details = [f"{i.vnet_name}: {i.note}" for i in items]
+        again_named = named_again(observation.agent_vnets)
+        items = one_name_per_link([decide_link(ctx, zone, observation.zones, vid, vid.lower() in again_named)
+                                   for vid in observation.agent_vnets])
+        details = [f"{label(i, items)}: {i.note}" for i in items]
         records = zone.record_sets if zone else 0
         warnings = [f"Linking {ASTRO_DNS_ZONE} to a VNet makes every *.{ASTRO_DNS_ZONE} name resolve from this "
                     "private zone inside that VNet: any other Astro cluster reached from there needs its own A "
@@ -100,43 +196,55 @@ class LinkVnets(Step[LinksObservation, LinksPayload]):
             bad = [i for i in items if i.action is kind]
             if bad:
                 return Plan(self.key, kind, as_sentence(bad[0].note), details=details, warnings=warnings)
-        todo = [i for i in items if i.action is Action.CREATE]
         zone_id = zone.id if zone else ctx.zone_id_for_new()
-        uses = {f"vnet_link:{i.vnet_name}": f"{zone_id}/virtualNetworkLinks/{i.link_name}" for i in items
+        keys = record_keys(observation.agent_vnets)
+        new = [i for i in items if i.action is Action.CREATE]
+        again = [i for i in items if i.action is Action.UPDATE]
+        uses = {keys[i.vnet_id.lower()]: f"{zone_id}/virtualNetworkLinks/{i.link_name}" for i in items
                 if i.action is not Action.CREATE}
-        creates = {f"vnet_link:{i.vnet_name}": f"{zone_id}/virtualNetworkLinks/{i.link_name}" for i in todo}
-        if todo:
+        creates = {keys[i.vnet_id.lower()]: f"{zone_id}/virtualNetworkLinks/{i.link_name}" for i in new}
+        if new:
             action = Action.CREATE
-            summary = f"Link the zone to {', '.join(i.vnet_name for i in todo)} (registration off)."
+            summary = f"Link the zone to {_listed(new, items)} (registration off)"
+            summary += f"; send link {_named(again, items)} again." if again else "."
+        elif again:
+            action = Action.UPDATE
+            summary = (f"Send link {_named(again, items)} again: Azure's last operation on "
+                       f"{'it' if len(again) == 1 else 'them'} did not finish.")
         elif any(i.action is Action.WAITING for i in items):
             action, summary = Action.WAITING, "Azure is still finishing the VNet links."
         else:
-            action, summary = Action.DONE, f"The zone is linked to {', '.join(i.vnet_name for i in items)}."
-        return Plan(self.key, action, summary, details=details, warnings=warnings, payload=LinksPayload(items),
-                    uses=uses, creates=creates)
+            action, summary = Action.DONE, f"The zone is linked to {_listed(items, items)}."
+        payload = LinksPayload(items, zone_id, zone.resource_group if zone else ctx.config.zone_resource_group)
+        return Plan(self.key, action, summary, details=details, warnings=warnings, payload=payload, uses=uses,
+                    creates=creates)
 
     def apply(self, ctx: SetupContext, plan: Plan[LinksPayload], progress: Progress) -> Outcome:
         if plan.action is Action.DONE:
             return Outcome(self.key, State.DONE, plan.summary, details=plan.details, resources=plan.uses)
-        if plan.action not in (Action.CREATE, Action.WAITING):
+        if plan.action not in (Action.CREATE, Action.UPDATE, Action.WAITING):
             return Outcome(self.key, plan.state, plan.summary, details=plan.details, warnings=plan.warnings)
-        zone, _ = ctx.chosen_zone()
-        if zone is None:
-            return Outcome(self.key, State.BLOCKED, "The DNS zone does not exist yet (step 3).")
-        items = plan.need().items
-        todo = [i for i in items if i.action in (Action.CREATE, Action.WAITING)]
+        payload = plan.need()
+        todo = [i for i in payload.items if i.action in (Action.CREATE, Action.UPDATE, Action.WAITING)]
         with ThreadPoolExecutor(max_workers=max(1, min(4, len(todo)))) as pool:
-            target: ZoneInfo = zone
-            results = list(pool.map(lambda item: self._link(ctx, target, item, progress), todo))
+            results = list(pool.map(lambda item: self._link(ctx, payload, item, progress), todo))
         failures = [r for r in results if r is not None]
         if failures:
             raise failures[0]
         ctx.refresh("zones")
-        zone, _ = ctx.chosen_zone()
-        resources = {f"vnet_link:{i.vnet_name}": lk.id for i in items
-                     if zone and (lk := zone.link_to(i.vnet_id))}
+        zone = next((z for z in ctx.zones() if same_id(z.id, payload.zone_id)), None)
+        links = {i.vnet_id.lower(): zone.link_to(i.vnet_id) if zone else None for i in payload.items}
+        unlinked = [i for i in payload.items if (lk := links[i.vnet_id.lower()]) is None
+                    or lk.provisioning_state.lower() not in ("succeeded", "")]
+        if unlinked:
+            lk = links[unlinked[0].vnet_id.lower()]
+            shows = f"link '{lk.name}' in state {lk.provisioning_state}" if lk else "no link to it"
+            return Outcome(self.key, State.FAILED, f"{label(unlinked[0], payload.items)} is not linked to the zone "
+                                                   f"(Azure shows {shows}): run again.", details=plan.details)
+        keys = record_keys([i.vnet_id for i in payload.items])
+        resources = {keys[v]: lk.id for v, lk in links.items() if lk is not None}
         return Outcome(self.key, State.DONE, f"The zone is linked to "
-                                             f"{', '.join(i.vnet_name for i in items)}.",
+                                             f"{_listed(payload.items, payload.items)}.",
                        details=plan.details, warnings=plan.warnings, resources=resources)
 
     # -- undo ----------------------------------------------------------------------------------------------
@@ -150,25 +258,66 @@ class LinkVnets(Step[LinksObservation, LinksPayload]):
         wait_for_poller(poller, ctx, "destroy", f"removing link {parts['virtualnetworklinks']}", progress)
         return f"removed {resource_id}"
 
-    def _link(self, ctx: SetupContext, zone: ZoneInfo, item: LinkPlanItem, progress: Progress) -> StepFailed | None:
+    def _link(self, ctx: SetupContext, payload: LinksPayload, item: LinkPlanItem,
+              progress: Progress) -> StepFailed | None:
+        """Create, send again or wait for one link, then check the state Azure leaves the VNet's link in."""
         from azure.core import MatchConditions
-        from azure.core.exceptions import HttpResponseError, ResourceExistsError
+        from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
         dns = ctx.dns()
+        rg = payload.zone_resource_group
+        zone = parse_id(payload.zone_id).get("privatednszones", ASTRO_DNS_ZONE)
         what = f"linking {item.vnet_name}"
+
+        def read(name: str) -> Any:
+            try:
+                return dns.virtual_network_links.get(rg, zone, name)
+            except ResourceNotFoundError:
+                return None
+
+        def state(name: str) -> str | None:
+            link = read(name)
+            return None if link is None else enum_text(link.provisioning_state)
+
+        def link_to_vnet() -> Any:
+            """The link to this VNet, whatever its name (ours, or one made meanwhile by someone else)."""
+            return next((lk for lk in dns.virtual_network_links.list(rg, zone)
+                         if lk.virtual_network is not None and same_id(lk.virtual_network.id, item.vnet_id)), None)
+
         try:
-            if item.action is Action.CREATE:
+            current: Any = read(item.link_name) if item.action is Action.UPDATE else None
+            poller = None
+            if item.action is Action.CREATE or (item.action is Action.UPDATE and current is None):
                 body = {"location": "global",
                         "properties": {"virtualNetwork": {"id": item.vnet_id}, "registrationEnabled": False}}
-                try:
-                    poller = dns.virtual_network_links.begin_create_or_update(
-                        zone.resource_group, zone.name, item.link_name, body, match_condition=MatchConditions.IfMissing)
-                except ResourceExistsError:
-                    return None  # a previous run created it; the next inspection sees it
+                poller = send_write(ctx, self.key, what, progress,
+                                    lambda: dns.virtual_network_links.begin_create_or_update(
+                                        rg, zone, item.link_name, body, match_condition=MatchConditions.IfMissing),
+                                    needless=lambda: link_to_vnet() is not None)
+            elif item.action is Action.UPDATE:
+                body = {"location": "global", "tags": current.tags or {},
+                        "properties": {"virtualNetwork": {"id": current.virtual_network.id},
+                                       "registrationEnabled": bool(current.registration_enabled)}}
+                poller = send_write(ctx, self.key, f"sending link '{item.link_name}' again", progress,
+                                    lambda: dns.virtual_network_links.begin_create_or_update(
+                                        rg, zone, item.link_name, body, etag=current.etag,
+                                        match_condition=MatchConditions.IfNotModified),
+                                    needless=lambda: (state(item.link_name) or "").lower() not in BROKEN_STATES)
+            if poller is not None:
                 wait_for_poller(poller, ctx, self.key, what, progress)
-            else:
-                wait_until_settled(ctx, self.key, f"finishing link '{item.link_name}'", progress, lambda: enum_text(
-                    dns.virtual_network_links.get(zone.resource_group, zone.name, item.link_name).provisioning_state))
+            link = link_to_vnet()
+            if link is None:
+                return StepFailed(Explained("LinkMissing", f"Azure shows no link from the zone to {item.vnet_name} "
+                                                           "after accepting it: run again."))
+            final = wait_until_settled(ctx, self.key, f"finishing link '{link.name}'", progress,
+                                       lambda: state(link.name))
         except HttpResponseError as exc:
             return StepFailed(explain(exc, subscription_id=ctx.subscription))
+        if final is None:
+            return StepFailed(Explained("LinkMissing", f"Link '{link.name}' to {item.vnet_name} was deleted while the "
+                                                       "tool waited for it: run again to make it again."))
+        if final.lower() != "succeeded":
+            return StepFailed(Explained(f"ProvisioningState{final}",
+                                        f"Azure left link '{link.name}' to {item.vnet_name} in state {final}: run "
+                                        "again to send it again."))
         return None

@@ -95,6 +95,26 @@ def test_destroy(sandbox, cli_env, capsys):
     assert out.count("removed") == 4
 
 
+def test_destroy_stopped_by_ctrl_c_exits_130_and_a_rerun_finishes(sandbox, cli_env, capsys, monkeypatch):
+    sandbox.knobs.approve_after = 0.0
+    config = _config(sandbox, cli_env)
+    assert main(["apply", "--config", config, "--yes"]) == 0
+    import wizard.cli.commands as commands
+
+    real = commands.run_interruptibly
+
+    def ctrl_c_at_once(engine, work):  # Ctrl+C arrives as destroy starts: the steps stop at their first wait
+        engine.cancel.set()
+        return real(engine, work)
+
+    monkeypatch.setattr(commands, "run_interruptibly", ctrl_c_at_once)
+    assert main(["destroy", "--config", config, "--yes"]) == 130
+    assert "Run destroy again" in capsys.readouterr().out
+    monkeypatch.setattr(commands, "run_interruptibly", real)
+    assert main(["destroy", "--config", config, "--yes"]) == 0
+    assert sandbox.world.of_type("Microsoft.Network/privateEndpoints") == []
+
+
 def test_token_never_reaches_disk_or_output(sandbox, cli_env, capsys):
     sandbox.knobs.approve_after = 0.0
     config = _config(sandbox, cli_env)

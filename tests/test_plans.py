@@ -44,7 +44,7 @@ from steps.base import Action, Step
 from steps.context import EndpointInfo, LinkInfo, SetupContext, ZoneInfo
 from steps.dns_zone import ZoneObservation
 from steps.inputs import InputsObservation
-from steps.private_endpoint import EndpointObservation
+from steps.private_endpoint import EndpointObservation, NicInfo
 from steps.registry import STEP_KEYS
 from steps.vnet_link import LinksObservation
 from wizard.core.config import SetupConfig
@@ -65,9 +65,10 @@ EXPECTED_COVERAGE = {
     ("inputs", "failed"), ("inputs", "done"),
     ("private_endpoint", "create"), ("private_endpoint", "conflict"), ("private_endpoint", "update"),
     ("private_endpoint", "waiting"), ("private_endpoint", "done"),
-    ("dns_zone", "create"), ("dns_zone", "waiting"), ("dns_zone", "done"),
+    ("dns_zone", "create"), ("dns_zone", "waiting"), ("dns_zone", "done"), ("dns_zone", "update"),
+    ("dns_zone", "failed"),
     ("vnet_links", "create"), ("vnet_links", "done"), ("vnet_links", "waiting"), ("vnet_links", "conflict"),
-    ("vnet_links", "failed"),
+    ("vnet_links", "failed"), ("vnet_links", "update"),
     ("a_record", "blocked"), ("a_record", "create"), ("a_record", "done"), ("a_record", "conflict"),
     ("a_record", "update"),
     ("approval", "blocked"), ("approval", "done"), ("approval", "failed"), ("approval", "waiting"),
@@ -99,8 +100,10 @@ def zones(data: list[dict[str, Any]]) -> list[ZoneInfo]:
 CONVERTERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "inputs": lambda o: InputsObservation(**o),
     "private_endpoint": lambda o: EndpointObservation(existing=endpoint(o["existing"]), subnet_id=o["subnet_id"],
-                                                      region=o["region"]),
-    "dns_zone": lambda o: ZoneObservation(zones=zones(o["zones"]), agent_vnets=o["agent_vnets"]),
+                                                      region=o["region"],
+                                                      nic=NicInfo(**o["nic"]) if o.get("nic") else None),
+    "dns_zone": lambda o: ZoneObservation(zones=zones(o["zones"]), agent_vnets=o["agent_vnets"],
+                                          unread=o.get("unread", [])),
     "vnet_links": lambda o: LinksObservation(zones=zones(o["zones"]), agent_vnets=o["agent_vnets"]),
     "a_record": lambda o: RecordObservation(zone=zone(o["zone"]), name=o["name"], want_ip=o["want_ip"],
                                             have_ips=o["have_ips"], etag=o["etag"]),

@@ -13,14 +13,19 @@ import pytest
 from engine_helpers import demo_config, make_engine, world_summary
 
 from wizard.engine import EXIT_OK, EXIT_PENDING
+from wizard.sandbox import seeds
 
 FAST = {"privateEndpoint": 0.1, "privateDnsZone": 0.1, "virtualNetworkLink": 0.1, "delete": 0.1, "visibility": 0.0}
 
 
-def _fast(sb):
+def _fast(sb, field: bool = False):
     sb.knobs.lro_seconds = dict(FAST)
     sb.knobs.poll_retry_after_ms = 20
     sb.knobs.throttle_retry_after_ms = 20
+    if field:  # issue 10's field behaviours: roles on resource groups only, DNS's write queue, a lingering NIC
+        sb.knobs.role_assignments = seeds.minimal_roles(sb.subscription_id)
+        sb.knobs.dns_write_queue = "resource"
+        sb.knobs.nic_linger_seconds = 0.2
 
 
 def _assert_converged(sdk):
@@ -34,22 +39,24 @@ def _assert_converged(sdk):
     assert [a.ipv4_address for a in record.properties.a_records] == [ip]
 
 
-def _full_apply_request_count(sb) -> int:
+def _full_apply_request_count(sb, field: bool = False) -> int:
     sb.reset("demo")
-    _fast(sb)
+    _fast(sb, field)
     assert make_engine(sb, None).apply(wait_for_approval=False).exit_code == EXIT_PENDING
     return len(sb.requests)
 
 
-@pytest.mark.parametrize("mode, outage", [("after", True), ("before", True), ("after", False)])
-def test_drop_at_every_request_then_rerun_converges(sandbox, sdk, tmp_path, mode, outage):
-    """Drop the connection at request k (and, for an outage, every request after it); a clean rerun converges."""
-    total = _full_apply_request_count(sandbox)
+@pytest.mark.parametrize("mode, outage, field", [("after", True, False), ("before", True, False),
+                                                 ("after", False, False), ("after", False, True)])
+def test_drop_at_every_request_then_rerun_converges(sandbox, sdk, tmp_path, mode, outage, field):
+    """Drop the connection at request k (and, for an outage, every request after it); a clean rerun converges,
+    also with the field behaviours of issue 10 on (`field`)."""
+    total = _full_apply_request_count(sandbox, field)
     assert total > 15
     ks = range(1, total + 1) if mode == "after" else range(1, total + 1, 2)
     for k in ks:
         sandbox.reset("demo")
-        _fast(sandbox)
+        _fast(sandbox, field)
         sandbox.knobs.drop_mode = mode
         if outage:
             sandbox.knobs.drop_from = k
@@ -64,6 +71,7 @@ def test_drop_at_every_request_then_rerun_converges(sandbox, sdk, tmp_path, mode
         sandbox.knobs.approve_after = 0.0
         second = make_engine(sandbox, state).apply()
         assert second.exit_code == EXIT_OK, (k, first.outcomes, second.outcomes)
+        sandbox.knobs.role_assignments = None  # the test's own look at the whole subscription
         _assert_converged(sdk)
         if outage and k > 5:  # whatever was started before the outage is still known to be ours
             created = make_engine(sandbox, state).record.resources

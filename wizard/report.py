@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from steps.registry import resource_order
 from wizard.core.redact import Redactor
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -78,7 +79,7 @@ def render_report(engine: Engine, plans: list[Plan] | None = None, *, redact: bo
     if record is None or not record.resources:
         line("  none recorded yet")
     else:
-        for key, entry in record.resources.items():
+        for key, entry in sorted(record.resources.items(), key=lambda kv: resource_order(kv[0])):
             who = "created by this tool" if entry.created_by_tool else "reused (not created by this tool)"
             line(f"  {key}: {entry.id}")
             line(f"      {who}")

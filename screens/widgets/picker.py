@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from rich.text import Text
 from textual import on, work
@@ -87,6 +87,7 @@ class Picker(Vertical):
         self.selected = selected
         self.loading_items = True
         self.error: str | None = None
+        self.note: str | None = None  # one sentence about the listing as a whole (e.g. only some groups)
         self._shown: list[int] = []
 
     def compose(self) -> ComposeResult:
@@ -115,6 +116,11 @@ class Picker(Vertical):
         self.items = []
         self._shown = []
         self.add_items(items, done=True)
+
+    def set_note(self, note: str) -> None:
+        self.note = note
+        if self.is_mounted:
+            self._render_status()
 
     def set_error(self, message: str) -> None:
         self.error = message
@@ -169,6 +175,9 @@ class Picker(Vertical):
             parts.append(f"{total - len(self._shown):,} more: keep typing to narrow.")
         elif not self.loading_items and self.items:
             parts.append(f"{total:,} of {len(self.items):,} shown. Enter picks the highlighted one.")
+        if self.note:
+            status.update(Text(" ".join(parts) + "\n") + Text(self.redact(self.note), style="yellow"))
+            return
         status.update(" ".join(parts))
 
     @on(Input.Changed, ".picker-filter")
@@ -206,7 +215,13 @@ class Picker(Vertical):
         self.query_one(Input).focus()
 
 
-Loader = Callable[[Callable[[list[PickItem]], None]], None]
+class Emit(Protocol):
+    """Hands a page of a listing to the picker; `note` is one sentence about the listing as a whole."""
+
+    def __call__(self, batch: list[PickItem], note: str | None = None) -> None: ...
+
+
+Loader = Callable[[Emit], None]
 
 
 def _no_redaction(text: str) -> str:
@@ -224,10 +239,11 @@ class PickerScreen(ModalScreen[PickItem | None]):
     class Loaded(Message, bubble=False):
         """A page of the listing; `done`: the listing is complete."""
 
-        def __init__(self, items: list[PickItem], done: bool = False) -> None:
+        def __init__(self, items: list[PickItem], done: bool = False, note: str | None = None) -> None:
             super().__init__()
             self.items = items
             self.done = done
+            self.note = note
 
     class LoadFailed(Message, bubble=False):
         def __init__(self, error: str) -> None:
@@ -265,8 +281,8 @@ class PickerScreen(ModalScreen[PickItem | None]):
 
     @work(thread=True, exclusive=True, group="picker-load")
     def _load(self) -> None:
-        def emit(batch: list[PickItem]) -> None:
-            self.post_message(self.Loaded(batch))
+        def emit(batch: list[PickItem], note: str | None = None) -> None:
+            self.post_message(self.Loaded(batch, note=note))
 
         try:
             assert self.loader is not None
@@ -278,7 +294,10 @@ class PickerScreen(ModalScreen[PickItem | None]):
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
-        self.query_one(Picker).add_items(message.items, done=message.done)
+        picker = self.query_one(Picker)
+        if message.note:
+            picker.set_note(message.note)
+        picker.add_items(message.items, done=message.done)
 
     @on(LoadFailed)
     def _load_failed(self, message: LoadFailed) -> None:

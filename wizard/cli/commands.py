@@ -140,6 +140,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_destroy(args: argparse.Namespace) -> int:
+    """0 removed (or nothing to remove); 1 a delete failed; 2 not confirmed; 130 stopped (a rerun goes on)."""
+    from wizard.engine import EXIT_STOPPED
+
     engine = make_engine(args, on_event=ProgressPrinter(sys.stdout))
     record = engine.record
     owned = [k for k, e in (record.resources.items() if record else []) if e.created_by_tool]
@@ -152,9 +155,14 @@ def cmd_destroy(args: argparse.Namespace) -> int:
     if not args.yes and not confirm("Delete these from Azure?"):
         err("nothing was deleted (confirm at the prompt, or pass --yes).")
         return 2
-    outcomes = run_interruptibly(engine, engine.destroy) or []
+    outcomes = run_interruptibly(engine, engine.destroy)
+    if outcomes is None:
+        err("stopped. Run the same command again to remove what is left (the record still lists it).")
+        return EXIT_STOPPED
     for o in outcomes:
         print(outcome_line(o))
+    if any(o.error_code == "Stopped" for o in outcomes):
+        return EXIT_STOPPED
     return 1 if any(o.state.value == "failed" for o in outcomes) else 0
 
 

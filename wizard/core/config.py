@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.core.constants import DEFAULT_ENDPOINT_NAME
+from wizard.core.ids import resource_group_of, same_id, vnet_id, vnet_name_of
 from wizard.core.validate import (
     check_alias,
     check_api_url,
@@ -86,7 +87,35 @@ class SetupConfig:
             if not vnet.lower().startswith("/subscriptions/") or "/virtualnetworks/" not in vnet.lower():
                 out.append(f"[dns] linked_vnets: '{vnet}' is not a virtual network resource id "
                            "(/subscriptions/.../resourceGroups/.../providers/Microsoft.Network/virtualNetworks/NAME).")
+        out += self.link_name_problems()
         return out
+
+    def link_name_problems(self) -> list[str]:
+        """A [dns] link_name that would give two agents' VNets one link name: a link name is unique in the zone, so
+        the second link would never be made."""
+        if not self.link_name or not self.vnet.strip():
+            return []
+        endpoint_vnet = self.vnet if self.vnet.startswith("/") else vnet_id(self.subscription_id, self.resource_group,
+                                                                             self.vnet)
+        vnets: list[str] = []
+        for v in [endpoint_vnet, *self.linked_vnets]:
+            if not any(same_id(v, seen) for seen in vnets):
+                vnets.append(v)
+        if len(vnets) < 2:
+            return []
+        if "{vnet}" not in self.link_name:
+            return [f"[dns] link_name '{self.link_name}' has no {{vnet}}, so the links to "
+                    f"{' and '.join(vnet_name_of(v) for v in vnets[:2])} would get the same name (a link name is "
+                    "unique in the zone): put {vnet} in it, or remove it to use the default names."]
+        by_name: dict[str, list[str]] = {}
+        for v in vnets:
+            by_name.setdefault(vnet_name_of(v).lower(), []).append(v)
+        for same in by_name.values():
+            if len(same) > 1:
+                return [f"[dns] link_name '{self.link_name}' gives the VNets named '{vnet_name_of(same[0])}' in "
+                        f"resource groups {' and '.join(resource_group_of(v) for v in same[:2])} the same link name: "
+                        "remove link_name (the default names then include the resource group)."]
+        return []
 
     def warnings(self) -> list[str]:
         return check_alias(self.alias).warnings + check_api_url(self.api_url).warnings

@@ -38,6 +38,8 @@ class StepFailed(Exception):
 def role_for(action: str) -> str:
     """The built-in role that grants an ARM action, for the ones this tool performs."""
     low = action.lower()
+    if low == "microsoft.resources/subscriptions/resourcegroups/read":
+        return "Reader"   # any role on the group includes it; Reader is the least
     if low.startswith("microsoft.network/privatednszones"):
         return "Private DNS Zone Contributor"
     if low.startswith("microsoft.resources") or low.startswith("microsoft.authorization"):
@@ -48,7 +50,50 @@ def role_for(action: str) -> str:
 _ACTION_SCOPE = re.compile(r"perform action '([^']+)' over scope '([^']+)'", re.I)
 _LINKED = re.compile(
     r"does not have permission to perform action(?:\(s\))? '([^']+)' on the linked scope\(s\) '([^']+)'", re.I)
+# The two LinkedAuthorizationFailed shapes that name no role but a subscription (they name the linked action):
+# "... has permission to perform action 'A' on scope 'S', however the current tenant 'T' is not authorized to access
+# linked subscription 'X'." (Azure/OpenShift#41, Azure/azure-cli-extensions#7143) and "..., however the linked
+# subscription 'X' was not found." (Azure/Azure-Landing-Zones#3506, hashicorp/terraform-provider-azurerm#14021).
+_LINKED_TENANT = re.compile(r"perform action '([^']*)' on scope '([^']*)', however the current tenant '([^']*)' is "
+                            r"not authorized to access linked subscription '([^']*)'", re.I)
+_LINKED_MISSING = re.compile(r"perform action '([^']*)' on scope '([^']*)', however the linked subscription '([^']*)' "
+                             r"was not found", re.I)
+_ON_SCOPE = re.compile(r"on scope '([^']+)'", re.I)
 _REFERENCED = re.compile(r"Resource (\S+) referenced by resource (\S+) was not found", re.I)
+
+
+def join_action_for(resource_id: str) -> str:
+    """The linked action a write of this resource needs on the network it attaches to: a VNet link joins the VNet,
+    anything else here (a private endpoint) joins a subnet."""
+    if "/virtualnetworklinks/" in resource_id.lower():
+        return "Microsoft.Network/virtualNetworks/join/action"
+    return "Microsoft.Network/virtualNetworks/subnets/join/action"
+
+
+def _linked(code: str, message: str, ids: dict) -> Explained:
+    """LinkedAuthorizationFailed: the write is allowed, but not on the subnet / VNet it refers to."""
+    m = _LINKED_TENANT.search(message)
+    if m:
+        action = m.group(1) if "/" in m.group(1) else join_action_for(m.group(2))
+        return Explained(code, f"The network this refers to is in subscription {m.group(4)}, which belongs to another "
+                               f"Azure tenant than the one you signed in to ({m.group(3)}): sign in with an account of "
+                               f"that tenant that has '{action}' there (Network Contributor on the VNet), or use a "
+                               "VNet of your own tenant, then run again.", **ids)
+    m = _LINKED_MISSING.search(message)
+    if m:
+        action = m.group(1) if "/" in m.group(1) else join_action_for(m.group(2))
+        return Explained(code, f"Azure cannot find subscription {m.group(3)}, where the network this refers to should "
+                               f"be (it needs '{action}' there): check the subscription id in the VNet id of your "
+                               "answers, and that your account can see that subscription, then run again.", **ids)
+    m = _LINKED.search(message)
+    if m:
+        action, scope = m.group(1), m.group(2)
+    else:
+        on = _ON_SCOPE.search(message)
+        action, scope = join_action_for(on.group(1) if on else ""), "the virtual network"
+    return Explained(code, f"You may create the resource but not use the network it attaches to: you need "
+                           f"'{action}' on {scope} (Network Contributor on that VNet, or a custom role with that "
+                           "action); ask an Azure admin, then run again.", **ids)
 
 
 def _last(resource_id: str) -> str:
@@ -112,12 +157,7 @@ def _explain_http(exc, *, alias: str | None, subscription_id: str | None) -> Exp
         return Explained(code, f"Azure refused the request for lack of permission ({message}): ask an Azure admin "
                                "for Network Contributor and Private DNS Zone Contributor on the resource group.", **ids)
     if low == "linkedauthorizationfailed":
-        m = _LINKED.search(message)
-        action, scope = (m.group(1), m.group(2)) if m else ("Microsoft.Network/virtualNetworks/subnets/join/action",
-                                                            "the virtual network")
-        return Explained(code, f"You may create the resource but not use the network it attaches to: you need "
-                               f"'{action}' on {scope} (Network Contributor on that VNet, or a custom role with that "
-                               "action); ask an Azure admin, then run again.", **ids)
+        return _linked(code, message, ids)
     if low == "invalidresourcereference":
         m = _REFERENCED.search(message)
         if m and "same region" in message:
@@ -131,9 +171,11 @@ def _explain_http(exc, *, alias: str | None, subscription_id: str | None) -> Exp
         return Explained(code, f"Azure cannot see the Private Link Service alias {alias or ''} from{sub}: check the "
                                "alias with Astronomer support and ask them to allow this subscription for it.", **ids)
     if low == "requestdisallowedbypolicy":
-        return Explained(code, "An Azure Policy refused the request (private DNS zones and their links must use the "
-                               "location 'global'): ask your admin to allow 'global' for Microsoft.Network/"
-                               f"privateDnsZones, or exempt this resource group. Policy said: {message}", **ids)
+        return _policy(code, message, getattr(err, "additional_info", None) or [], ids)
+    if low in _NETWORK_REFUSALS:
+        return Explained(code, _NETWORK_REFUSALS[low](message, alias), **ids)
+    if low == "cannotdeleteresource" or "contains custom nic name" in message.lower():
+        return Explained(code, _lingering(message), **ids)
     if "overlapping namespaces" in message.lower():
         return Explained(code, f"That VNet is already linked to another '{ASTRO_DNS_ZONE}' zone, and Azure allows one: "
                                "use that zone (run plan again: the tool picks a zone already linked to your VNet).",
@@ -149,8 +191,117 @@ def _explain_http(exc, *, alias: str | None, subscription_id: str | None) -> Exp
     if status is not None and status >= 500:
         return Explained(code, f"Azure had a server error ({code}): run again in a minute; the tool continues where "
                                "it stopped.", **ids)
+    if status == 409 and "operations like" in message.lower() and "queued" in message.lower():
+        # Private DNS takes one operation at a time per zone or link (terraform-provider-azurerm#29354).
+        return Explained(code, "Azure is still busy with another change to the private DNS zone (it takes one at a "
+                               "time): wait a minute, then run again; nothing is lost.", **ids)
     if low == "preconditionfailed":
         return Explained(code, "Someone changed this resource while the tool was working on it: run plan again to "
                                "see its current state.", **ids)
     return Explained(code, f"Azure refused the request ({code}: {message or 'no message'}): fix the cause, then run "
                            "again; re-running is safe.", **ids)
+
+
+# ---- policy denials, and the network refusals the preflight and the retries are for ------------------------------
+_POLICY_REASONS = re.compile(r"Reasons: '(.*)'\. See error details", re.S)
+_RESOURCE = re.compile(r"Resource '([^']+)' was disallowed by policy", re.I)
+_NESTED = re.compile(r"nested resource IDs include: '([^']+)'", re.I)
+_SUBNET_ID = re.compile(r"subnet (/subscriptions/\S+?) is delegated", re.I)
+_NIC_NAME = re.compile(r"custom NIC name (\S+) which already exists", re.I)
+
+
+def _policy(code: str, message: str, additional: list, ids: dict) -> Explained:
+    """RequestDisallowedByPolicy: any Azure Policy can deny a request (an allowed-locations one without 'global', a
+    hub-and-spoke estate's "no private DNS zones in spokes"); the assignment and definition come from the error's
+    PolicyViolation entries, as ARM sends them ("... See error details for policy resource IDs.")."""
+    what = (_RESOURCE.search(message) or _NO_MATCH).group(1) or "the resource"
+    reason = (_POLICY_REASONS.search(message) or _NO_MATCH).group(1)
+    said = f" (it says: '{reason.strip()}')" if reason else ""
+    violations = [dict(getattr(a, "info", {}) or {}) for a in additional if getattr(a, "type", "") == "PolicyViolation"]
+    if not violations:
+        return Explained(code, f"An Azure Policy refused {what}{said}, and Azure did not say which: ask your Azure "
+                               "admin which policy assignment denies it and for an exemption for this resource group, "
+                               "then run again.", **ids)
+    v = violations[0]
+    assignment = v.get("policyAssignmentDisplayName") or v.get("policyAssignmentName") or "?"
+    definition = v.get("policyDefinitionDisplayName") or v.get("policyDefinitionName") or "?"
+    scope = v.get("policyAssignmentScope") or "its scope"
+    named = (f"Azure Policy assignment '{assignment}' (definition '{definition}', assigned at {scope}) refused "
+             f"{what}{said}")
+    if _denies_global(v):
+        return Explained(code, f"{named}, because it does not allow the location 'global', which private DNS zones and "
+                               "their links must use: ask your Azure admin to allow 'global' in that assignment or to "
+                               "exempt this resource group, then run again.", **ids)
+    if "privatednszones" in _evaluated_types(v):
+        return Explained(code, f"{named}; where private DNS zones live in a central hub subscription, ask your "
+                               f"platform team to create {ASTRO_DNS_ZONE} there and link your VNet to it, or ask for "
+                               "an exemption for this resource group, then run again.", **ids)
+    return Explained(code, f"{named}: ask your Azure admin for an exemption for this resource group or a change to "
+                           "that assignment, then run again.", **ids)
+
+
+def _denies_global(violation: dict) -> bool:
+    """The policy refused the location 'global' (an allowed-locations policy), as its evaluated expressions say."""
+    for e in ((violation.get("evaluationDetails") or {}).get("evaluatedExpressions") or []):
+        said = {k: str(e.get(k, "")).lower() for k in ("expression", "expressionValue", "result")}
+        if said == {"expression": "location", "expressionValue": "global", "result": "true"}:
+            return True
+    return False
+
+
+def _evaluated_types(violation: dict) -> str:
+    return " ".join(str(e.get("expressionValue", "")).lower() for e in (
+        (violation.get("evaluationDetails") or {}).get("evaluatedExpressions") or []) if e.get("expression") == "type")
+
+
+def _delegated(message: str, alias: str | None) -> str:
+    subnet = _last((_SUBNET_ID.search(message) or _NO_MATCH).group(1) or "") or "the subnet"
+    return (f"Azure creates no private endpoint in a delegated subnet, and '{subnet}' is delegated (an AKS pod subnet "
+            "is): choose a subnet without delegation, then run again.")
+
+
+def _full(message: str, alias: str | None) -> str:
+    return (f"The subnet has no free address for the endpoint ({message.rstrip('.')}): choose a subnet with free "
+            "addresses (an Azure CNI node subnet is often full), then run again.")
+
+
+def _invalid_pls_id(message: str, alias: str | None) -> str:
+    which = f"alias {alias.strip()}" if alias else "alias"
+    return (f"Azure kept answering that the Private Link Service {which} is invalid (InvalidPrivateLinkServiceId), "
+            "also after waiting: check with Astronomer support that the alias is exactly the one they sent and that "
+            "it is still offered, then run again.")
+
+
+def _connection_changed(message: str, alias: str | None) -> str:
+    return ("A private endpoint of that name already exists with another connection or subnet, and Azure never changes "
+            "those: choose another endpoint name, or delete that endpoint if nothing uses it, then run again.")
+
+
+_NETWORK_REFUSALS = {
+    "privateendpointcreationnotallowedassubnetisdelegated": _delegated,
+    "subnetisfull": _full,
+    "invalidprivatelinkserviceid": _invalid_pls_id,
+    "cannotchangeprivatelinkconnectiononprivateendpoint": _connection_changed,
+    "cannotchangesubnetonexistingprivateendpoint": _connection_changed,
+}
+
+
+def _lingering(message: str) -> str:
+    """What Azure still holds for a while after a delete: a zone's links, a deleted endpoint's NIC."""
+    nic = (_NIC_NAME.search(message) or _NO_MATCH).group(1)
+    if nic:
+        return (f"A network interface named {nic} still exists (a deleted endpoint's interface can take minutes to "
+                "go): wait a few minutes and run again, or choose another NIC name.")
+    nested = (_NESTED.search(message) or _NO_MATCH).group(1) or "a virtual network link"
+    return (f"Azure refused to delete the zone while it lists {nested} under it (it still does for a few minutes "
+            "after a link is deleted), so the zone was kept: run destroy again in a few minutes.")
+
+
+class _NoMatch:
+    """A stand-in for a failed regex match: every group is empty."""
+
+    def group(self, _index: int) -> str:
+        return ""
+
+
+_NO_MATCH = _NoMatch()

@@ -202,10 +202,14 @@ class PlainQuestions:
         self.save(quiet=True)
 
     def vnets(self) -> list[Any] | None:
+        from wizard.core.listings import iter_vnets
+
         if self._vnets is None:
             sub = self.config.subscription_id
-            self._vnets = self.listing("virtual network",
-                                       lambda: list(self.factory.network(sub).virtual_networks.list_all()))
+            notes: list[str] = []
+            self._vnets = self.listing("virtual network", lambda: list(iter_vnets(self.factory, sub, notes.append)))
+            for note in notes:
+                self.say(f"  note: {self.mask(note)}")
         return self._vnets
 
     def ask_vnet_subnet(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import time
 
+from wizard.sandbox.roles import CONTRIBUTOR, NETWORK_CONTRIBUTOR, PRIVATE_DNS_ZONE_CONTRIBUTOR, RoleAssignment
 from wizard.sandbox.world import T_NSG, T_SUBNET, T_VNET, Alias, Location, Subscription, World, new_etag, rg_id
 
 SUBSCRIPTION_ID = "7d2c4a1e-5b8f-4c3d-9e6a-2f1b0c8d4e73"
@@ -20,6 +21,8 @@ DEMO_ALIAS = f"astro-re-pls.{ALIAS_GUID}.eastus2.azure.privatelinkservice"
 # Known to the world but not visible to the demo subscription (for "not visible" paths).
 HIDDEN_ALIAS = "astro-other-pls.0b7e2d4c-1a3f-4e5d-9c8b-7a6f5e4d3c2b.westeurope.azure.privatelinkservice"
 DEMO_CLUSTER_ID = "clmh597sg000208lb2kjhcn8q"
+# The signed-in principal (the `oid` claim of the sandbox's token).
+PRINCIPAL_ID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 
 LOCATIONS = [
     Location("eastus2", "East US 2", "(US) East US 2", "US", "Virginia", "36.6681", "-78.3889", "centralus"),
@@ -70,14 +73,50 @@ def add_vnet(world: World, sub: str, rg: str, name: str, location: str, prefixes
     return vnet_id
 
 
-def add_subnet(world: World, vnet_id: str, name: str, prefix: str, nsg_id: str | None = None) -> str:
+def add_subnet(world: World, vnet_id: str, name: str, prefix: str, nsg_id: str | None = None, *,
+               delegation: str | None = None, endpoint_policies: str = "Disabled") -> str:
+    """A subnet; `delegation` is a service name such as Microsoft.ContainerService/managedClusters (what AKS puts
+    on a pod subnet with dynamic IP allocation: MicrosoftDocs/azure-docs#103167)."""
     subnet_id = f"{vnet_id}/subnets/{name}"
-    props: dict = {"addressPrefix": prefix, "delegations": [], "privateEndpointNetworkPolicies": "Disabled",
+    props: dict = {"addressPrefix": prefix, "delegations": [], "privateEndpointNetworkPolicies": endpoint_policies,
                    "privateLinkServiceNetworkPolicies": "Enabled"}
+    if delegation:
+        # Shape of a subnet delegation in a GET (REST spec virtualNetwork.json, Delegation / ServiceDelegation).
+        props["delegations"] = [{
+            "id": f"{subnet_id}/delegations/{delegation.replace('/', '.')}", "name": delegation.replace("/", "."),
+            "etag": new_etag(), "type": "Microsoft.Network/virtualNetworks/subnets/delegations",
+            "properties": {"provisioningState": "Succeeded", "serviceName": delegation,
+                           "actions": ["Microsoft.Network/virtualNetworks/subnets/join/action"]}}]
     if nsg_id:
         props["networkSecurityGroup"] = {"id": nsg_id}
     world.add(T_SUBNET, subnet_id, {"etag": new_etag(), "type": T_SUBNET, "properties": props})
     return subnet_id
+
+
+def fill_subnet(world: World, subnet_id: str, count: int | None = None, owner: str = "aks-nodepool1-vmss") -> int:
+    """Take `count` addresses of a subnet (all that are free when None) for NICs the sandbox does not model, as an
+    Azure CNI node pool does with its pods' IPs: the subnet then lists their IP configurations (VMSS NIC ids) and
+    allocates nothing from them. Returns how many were taken."""
+    subnet = world.get(subnet_id)
+    assert subnet is not None
+    net = ipaddress.ip_network(subnet.props["addressPrefix"], strict=False)
+    used = world.ip_used.setdefault(subnet.key, set())
+    parts = subnet_id.split("/")
+    vmss = f"/subscriptions/{parts[2]}/resourceGroups/MC_{parts[4]}/providers/Microsoft.Compute/" \
+           f"virtualMachineScaleSets/{owner}"
+    configs = subnet.props.setdefault("ipConfigurations", [])
+    taken = 0
+    for value in range(int(net.network_address) + 4, int(net.broadcast_address)):
+        if count is not None and taken >= count:
+            break
+        ip = str(ipaddress.ip_address(value))
+        if ip in used:
+            continue
+        used.add(ip)
+        configs.append({"id": f"{vmss}/virtualMachines/{taken // 30}/networkInterfaces/{owner}/ipConfigurations/"
+                              f"ipconfig{taken % 30 + 1}"})
+        taken += 1
+    return taken
 
 
 def add_nsg(world: World, sub: str, rg: str, name: str, location: str) -> str:
@@ -114,6 +153,8 @@ def demo_world() -> World:
     add_subnet(world, weu, "snet-aks-agents", "127.30.0.0/20")
     add_subnet(world, weu, "snet-private-endpoints", "127.30.16.0/24")
 
+    # One subscription-wide Contributor: what most people who try the tool have.
+    world.role_assignments.append(RoleAssignment(PRINCIPAL_ID, CONTRIBUTOR.name, f"/subscriptions/{sub}"))
     world.aliases[DEMO_ALIAS.lower()] = Alias(DEMO_ALIAS, {sub.lower()})
     world.aliases[HIDDEN_ALIAS.lower()] = Alias(HIDDEN_ALIAS, set())
     world.default_dns_vnet_id = aks
@@ -136,6 +177,18 @@ def large_world(vnets: int = 5000, groups: int = 50) -> World:
         add_subnet(world, vnet, "snet-nodes", f"{net}/25")
         add_subnet(world, vnet, "snet-endpoints", f"{ipaddress.ip_address(base + i * 256 + 128)}/25")
     return world
+
+
+def minimal_roles(subscription_id: str = SUBSCRIPTION_ID, endpoint_rg: str = "rg-aks-prod",
+                  vnet_rg: str | None = None, zone_rg: str | None = None) -> list[tuple[str, str]]:
+    """The least-privilege set README's "Roles needed" names, as (role, scope) pairs for the `role_assignments`
+    knob: Network Contributor on the endpoint's and the VNet's resource groups, Private DNS Zone Contributor on the
+    zone's (the VNet's and the zone's default to the endpoint's). Nothing at subscription scope, no Reader."""
+    pairs = [(NETWORK_CONTRIBUTOR.name, rg_id(subscription_id, endpoint_rg))]
+    if vnet_rg and vnet_rg.lower() != endpoint_rg.lower():
+        pairs.append((NETWORK_CONTRIBUTOR.name, rg_id(subscription_id, vnet_rg)))
+    pairs.append((PRIVATE_DNS_ZONE_CONTRIBUTOR.name, rg_id(subscription_id, zone_rg or endpoint_rg)))
+    return pairs
 
 
 WORLDS = {"demo": demo_world, "large": large_world}

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Knobs", "LoggedRequest", "Sandbox", "run_foreground"]
 
-OBJECT_ID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+OBJECT_ID = seeds.PRINCIPAL_ID   # the signed-in principal; the seed worlds assign it its roles
 PUBLIC_ASTRO_ADDRESS = "203.0.113.10"   # TEST-NET-3: what public DNS would answer for the cluster host
 WRITE_METHODS = ("PUT", "PATCH", "DELETE")
 
@@ -191,7 +191,10 @@ class Sandbox:
         return answer_from_world(self.service.dns_resources(), self.knobs.dns_vnet_id, name, PUBLIC_ASTRO_ADDRESS)
 
     def _control(self, req: Request) -> Response:
-        """`/_sandbox/...` calls: request log, connection state, knobs, reset (bearer token required)."""
+        """`/_sandbox/...` calls: request log, connection state, knobs, reset (bearer token required).
+
+        `POST /_sandbox/knobs {"role_assignments": [[role, scope], ...]}` replaces the signed-in principal's roles
+        (`"minimal"`: README's least-privilege set for the demo's resource groups; `null`: back to the world's)."""
         try:
             self.service.authenticate(req)
             what = req.path.rstrip("/").lower().split("/")[-1]
@@ -199,6 +202,8 @@ class Sandbox:
             if what == "requests" and req.method == "GET":
                 return Response(200, {"value": [r.__dict__ for r in self.requests]})
             if what == "knobs" and req.method in ("GET", "POST"):
+                if data.get("role_assignments") == "minimal":   # README's least-privilege set, demo layout
+                    data = {**data, "role_assignments": seeds.minimal_roles(self.subscription_id)}
                 if data:
                     self.knobs.update(data)
                 return Response(200, self.knobs.to_json())

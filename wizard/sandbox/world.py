@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from wizard.sandbox.roles import RoleAssignment
+
 # Canonical casing of every resource type the sandbox stores, keyed by lower-case type.
 NETWORK = "Microsoft.Network"
 T_VNET = "Microsoft.Network/virtualNetworks"
@@ -92,6 +94,8 @@ class Resource:
     created: float = field(default_factory=time.time)
     busy_until: float = 0.0         # until then, provisioningState is `busy_state`
     busy_state: str = "Succeeded"
+    # provisioningState once busy_until has passed: Failed or Canceled when its operation ended so (arm/lro.py)
+    final_state: str = "Succeeded"
     connection_set: bool = False    # PE only: the connection state was set explicitly (not by the timer)
 
     @property
@@ -120,6 +124,8 @@ class Operation:
     status: str = "Succeeded"
     result: dict | None = None
     error: dict | None = None
+    group: str = ""   # id of the resource whose operation group (queue) this operation holds (arm/private_dns.py)
+    kind: str = ""    # the operation type private DNS names in its 409, e.g. UpsertVirtualNetworkLink
 
 
 def rg_id(subscription_id: str, rg_name: str) -> str:
@@ -156,8 +162,15 @@ class World:
     demo_alias: str = ""
     demo_cluster_id: str = ""
     default_dns_vnet_id: str | None = None
+    # Who may do what (Azure RBAC): the seed worlds grant the signed-in principal Contributor on the subscription;
+    # the `role_assignments` knob replaces these for that principal (see arm/access.py).
+    role_assignments: list[RoleAssignment] = field(default_factory=list)
     on_ip_added: list[Callable[[str], None]] = field(default_factory=list)
     on_ip_removed: list[Callable[[str], None]] = field(default_factory=list)
+    # Resources on their way out (lower id -> time they are gone), e.g. a deleted endpoint's NIC: `linger`.
+    expiring: dict[str, float] = field(default_factory=dict)
+    # lower zone id -> (when its last virtual network link was deleted, that link as ARM names nested resources)
+    links_removed: dict[str, tuple[float, str]] = field(default_factory=dict)
 
     # ---- subscriptions and groups -------------------------------------------------------------------
     @property
@@ -184,6 +197,8 @@ class World:
 
     # ---- resources ----------------------------------------------------------------------------------
     def get(self, resource_id: str) -> Resource | None:
+        if self.expiring:
+            self.sweep()
         return self.resources.get(resource_id.rstrip("/").lower())
 
     def add(self, type_: str, resource_id: str, body: dict, **kw: Any) -> Resource:
@@ -199,9 +214,10 @@ class World:
 
     def remove(self, resource_id: str) -> list[Resource]:
         """Remove a resource and everything beneath it; returns what was removed."""
-        res = self.get(resource_id)
+        res = self.resources.get(resource_id.rstrip("/").lower())
         if res is None:
             return []
+        self.expiring.pop(res.key, None)
         removed: list[Resource] = []
         for child in list(self.by_parent.get(res.key, {}).values()):
             removed += self.remove(child.id)
@@ -221,12 +237,52 @@ class World:
         self.by_parent.pop(key, None)
         return removed
 
+    def linger(self, res: Resource, seconds: float, state: str = "Deleting", now: float | None = None) -> None:
+        """Keep `res` for `seconds` more, in provisioningState `state`, then remove it (lazily: `sweep`)."""
+        now = time.time() if now is None else now
+        res.busy_until, res.busy_state = now + seconds, state
+        self.expiring[res.key] = now + seconds
+
+    def sweep(self, now: float | None = None) -> None:
+        """Remove the lingering resources whose time is up, releasing what they held."""
+        now = time.time() if now is None else now
+        for key, until in list(self.expiring.items()):
+            if now < until or self.expiring.pop(key, None) is None:
+                continue
+            res = self.resources.get(key)
+            if res is not None:
+                for removed in self.remove(res.id):
+                    self.release(removed)
+
+    def release(self, res: Resource) -> None:
+        """Free the private IPs a removed NIC held."""
+        if res.type.lower() != T_NIC.lower():
+            return
+        for cfg in res.props.get("ipConfigurations", []):
+            cprops = cfg.get("properties", {})
+            if cprops.get("privateIPAddress") and cprops.get("subnet"):
+                self.free_ip(cprops["subnet"]["id"], cprops["privateIPAddress"])
+
+    def nested_link(self, zone: Resource, linger: float, now: float | None = None) -> str | None:
+        """A virtual network link that keeps `zone` from being deleted, as ARM names nested resources: one it has,
+        or for `linger` seconds the last one deleted (azure-cli#15010, Azure/deployment-stacks#227)."""
+        links = self.children(zone.id, T_LINK)
+        if links:
+            return f"{T_ZONE}/{zone.name}/virtualNetworkLinks/{links[0].name}"
+        now = time.time() if now is None else now
+        gone = self.links_removed.get(zone.key)
+        return gone[1] if gone and now < gone[0] + linger else None
+
     def children(self, parent_id: str, type_: str | None = None) -> list[Resource]:
+        if self.expiring:
+            self.sweep()
         kids = self.by_parent.get(parent_id.lower(), {}).values()
         return [r for r in kids if type_ is None or r.type.lower() == type_.lower()]
 
     def of_type(self, type_: str, scope: str = "") -> list[Resource]:
         """Resources of a type whose id starts with `scope` (a subscription or resource group id)."""
+        if self.expiring:
+            self.sweep()
         prefix = scope.lower().rstrip("/") + "/" if scope else ""
         return [r for k, r in self.by_type.get(type_.lower(), {}).items() if k.startswith(prefix)]
 
@@ -300,7 +356,7 @@ class World:
         body = {**res.body, "properties": props}
         kind = res.type.lower()
         if kind not in _RECORD_KINDS:
-            props["provisioningState"] = res.busy_state if res.busy(now) else "Succeeded"
+            props["provisioningState"] = res.busy_state if res.busy(now) else res.final_state
         if kind == T_VNET.lower():
             props["subnets"] = [self.render(s, now) for s in self.children(res.id, T_SUBNET)]
         elif kind == T_SUBNET.lower():
@@ -322,12 +378,13 @@ class World:
                if (pe.props.get("subnet") or {}).get("id", "").lower() == res.key]
         if pes:
             props["privateEndpoints"] = [{"id": pe.id} for pe in pes]
-            configs: list[dict] = []
-            for pe in pes:
-                for nic_ref in pe.props.get("networkInterfaces", []):
-                    nic = self.get(nic_ref["id"])
-                    if nic is not None:
-                        configs += [{"id": cfg["id"]} for cfg in nic.props.get("ipConfigurations", [])]
+        # Every IP configuration in the subnet, as a subnet GET lists them: those the seeds put there for NICs the
+        # sandbox does not model (AKS node pools: `seeds.fill_subnet`), then every NIC's, a lingering one's too.
+        configs: list[dict] = list(res.props.get("ipConfigurations") or [])
+        for nic in self.of_type(T_NIC, "/".join(res.id.split("/")[:3])):
+            configs += [{"id": cfg["id"]} for cfg in nic.props.get("ipConfigurations", [])
+                        if ((cfg.get("properties") or {}).get("subnet") or {}).get("id", "").lower() == res.key]
+        if configs:
             props["ipConfigurations"] = configs
 
     def _render_zone(self, res: Resource, props: dict) -> None:

@@ -15,9 +15,9 @@ from screens.widgets.picker import PickItem
 from wizard.core.ids import parse_id, resource_group_of
 
 if TYPE_CHECKING:  # pragma: no cover
+    from screens.widgets.picker import Emit
     from wizard.core.azure import ClientFactory, SignedInIdentity
 
-Emit = Callable[[list[PickItem]], None]
 GROUP_PAGE = 100  # resource groups handed to the picker at a time
 VNET_PAGE = 250   # VNets handed to the picker at a time
 
@@ -65,8 +65,11 @@ class Listings:
         emit(batch)
 
     def vnets(self, subscription_id: str, emit: Emit) -> None:
+        from wizard.core.listings import iter_vnets
+
         batch: list[PickItem] = []
-        for v in self._factory().network(subscription_id).virtual_networks.list_all():
+        notes: list[str] = []
+        for v in iter_vnets(self._factory(), subscription_id, notes.append):
             vid = v.id or ""
             rg = resource_group_of(vid)
             item = PickItem(vid, v.name or "", f"{rg} | {v.location}", data=vnet_data(v, rg))
@@ -75,7 +78,7 @@ class Listings:
             if len(batch) >= VNET_PAGE:
                 emit(batch)
                 batch = []
-        emit(batch)
+        emit(batch, note=notes[0] if notes else None)
 
     def vnet_details(self, vnet_id: str) -> dict[str, Any]:
         cached = self.cached_vnet(vnet_id)

@@ -5,16 +5,25 @@ An operation comes from `World.new_operation` and is InProgress until its `done_
 `Location` at .../operationResults/{id}); private DNS polls the resource group's
 privateDnsOperationStatuses/{id} and privateDnsOperationResults/{id}; resource-group deletes poll
 /subscriptions/{sub}/operationresults/{id}. `LroMixin` is part of `ArmService`.
+
+Failures often arrive late, through the operation: the PUT was accepted (201/202) and the operation status
+ends `{"status": "Failed", "error": {...}}`, leaving the resource in provisioningState Failed (Azure/ARO-RP#796:
+a VNet link's overlapping-namespace refusal "completed with terminal provisioning state 'Failed'";
+Azure/azure-powershell#9537: a link's operation body `{"error": {"code": "Conflict", ...}, "status": "Failed"}`;
+pnp/Microsoft365-Analytics-Insights#562: the link PUT answers 200 and the failure is in the LRO body). The
+`lro_failures` knob makes any long-running PUT end so; `Canceled` is the other failed terminal status
+(azure-mgmt-core ARMPolling treats Failed and Canceled alike).
 """
 
 from __future__ import annotations
 
+import fnmatch
 import math
 import time
 from datetime import datetime, timezone
 
-from wizard.sandbox.arm.model import ArmError, Knobs, Request, Response, Target
-from wizard.sandbox.world import Operation, World, rg_id
+from wizard.sandbox.arm.model import ArmError, Knobs, LroFailure, Request, Response, Target
+from wizard.sandbox.world import Operation, Resource, World, rg_id
 
 
 def retry_headers(ms: int) -> dict[str, str]:
@@ -29,6 +38,24 @@ def retry_headers(ms: int) -> dict[str, str]:
     if ms >= 1000:
         return {"Retry-After": str(math.ceil(ms / 1000)), "x-ms-retry-after-ms": str(ms)}
     return {"x-ms-retry-after-ms": str(ms), "retry-after-ms": str(ms)}
+
+
+def type_and_name(path: str) -> tuple[str, str]:
+    """The resource type and name a resource path names ('' for both when it names no provider resource)."""
+    parts = [p for p in path.strip("/").split("/") if p]
+    low = [p.lower() for p in parts]
+    if "providers" not in low:
+        return "", ""
+    rest = parts[low.index("providers") + 1:]
+    if len(rest) < 3 or len(rest) % 2 == 0:
+        return "", ""
+    return "/".join([rest[0], *rest[1::2]]), rest[-1]
+
+
+def rule_matches(rule: LroFailure, type_: str, name: str) -> bool:
+    want, have = rule.type.lower(), type_.lower()
+    return (rule.times is None or rule.times > 0) and (have == want or have.endswith("/" + want)) \
+        and fnmatch.fnmatchcase(name.lower(), rule.name.lower())
 
 
 def _iso(ts: float) -> str:
@@ -48,8 +75,27 @@ class LroMixin:
     def retry_headers(self) -> dict[str, str]:
         return retry_headers(self.knobs.poll_retry_after_ms)
 
+    def settle_operation(self, method: str, type_: str, name: str, res: Resource | None, op: Operation) -> None:
+        """Decide how a long-running write ends: as an `lro_failures` rule says, else Succeeded. The resource
+        follows: a matching PUT leaves it in the rule's state once the operation ends, any other PUT repairs it."""
+        if method != "PUT" or not type_:
+            return
+        rule = next((r for r in self.knobs.lro_failures if rule_matches(r, type_, name)), None)
+        if rule is None:
+            if res is not None:
+                res.final_state = "Succeeded"
+            return
+        if rule.times is not None:
+            rule.times -= 1
+        op.status = rule.status
+        op.error = {"code": rule.code, "message": rule.message}
+        if res is not None:
+            res.final_state = rule.status
+
     def network_op_headers(self, req: Request, sub: str, location: str, op: Operation,
                            with_location: bool = False) -> dict[str, str]:
+        type_, name = type_and_name(req.path)
+        self.settle_operation(req.method, type_, name, self.world.get(req.path) if type_ else None, op)
         base = f"{self.base_url}/subscriptions/{sub}/providers/Microsoft.Network/locations/{location}"
         headers = {"Azure-AsyncOperation": f"{base}/operations/{op.id}?api-version={req.api_version}",
                    **self.retry_headers()}
@@ -58,6 +104,7 @@ class LroMixin:
         return headers
 
     def dns_op_headers(self, req: Request, target: Target, op: Operation) -> dict[str, str]:
+        self.settle_operation(req.method, target.type, target.name, self.world.get(target.id), op)
         base = f"{self.base_url}{rg_id(target.sub, target.rg)}/providers/Microsoft.Network"
         return {"Azure-AsyncOperation": f"{base}/privateDnsOperationStatuses/{op.id}?api-version={req.api_version}",
                 "Location": f"{base}/privateDnsOperationResults/{op.id}?api-version={req.api_version}",

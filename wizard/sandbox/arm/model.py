@@ -16,6 +16,7 @@ import uuid
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from wizard.sandbox.roles import role
 from wizard.sandbox.world import T_LINK, T_NIC, T_NSG, T_PE, T_RULE, T_SUBNET, T_VNET, T_ZONE
 
 NETWORK_API = "2026-03-01"
@@ -26,6 +27,31 @@ DNS_API = "2024-06-01"
 def _default_lro() -> dict[str, float]:
     return {"privateEndpoint": 3.0, "privateDnsZone": 2.0, "virtualNetworkLink": 2.0, "delete": 1.0,
             "visibility": 0.0}
+
+
+@dataclass
+class LroFailure:
+    """A rule of `Knobs.lro_failures`: long-running PUTs of matching resources end with `status` and this error
+    in the operation status, and leave the resource in that provisioningState (arm/lro.py)."""
+
+    type: str                     # resource type, or its last segment(s): "virtualNetworkLinks", "privateDnsZones"
+    name: str = "*"               # fnmatch pattern on the resource name, case-insensitive
+    code: str = "InternalServerError"
+    message: str = "The operation failed."
+    status: str = "Failed"        # or "Canceled"
+    times: int | None = None      # how many more operations fail this way; None: every one
+
+    @classmethod
+    def from_json(cls, data: Any) -> LroFailure:
+        if isinstance(data, LroFailure):
+            return data
+        known = {f.name for f in fields(cls)}
+        if not isinstance(data, dict) or not data.get("type") or set(data) - known:
+            raise ArmError(400, "InvalidKnob", f"An lro_failures rule needs 'type' and only {sorted(known)}.")
+        rule = cls(**data)
+        if rule.status not in ("Failed", "Canceled"):
+            raise ArmError(400, "InvalidKnob", f"An lro_failures status is Failed or Canceled, not '{rule.status}'.")
+        return rule
 
 
 @dataclass
@@ -42,8 +68,27 @@ class Knobs:
     drop_from: int | None = None
     drop_mode: str = "after"
     approve_after: float | None = None
-    deny_actions: list[tuple[str, str]] = field(default_factory=list)
+    deny_actions: list[tuple[str, str]] = field(default_factory=list)   # (action, scope prefix): denied on top
+    # (role, scope) pairs that replace the world's role assignments for the signed-in principal; None keeps the
+    # world's (one subscription-wide Contributor). `seeds.minimal_roles()` gives README's least-privilege set.
+    role_assignments: list[tuple[str, str]] | None = None
+    # The visibility check answers 202 with only `Azure-AsyncOperation` (the REST spec's example), so the SDK's
+    # result is the operation status body and `visible` is None.
+    visibility_async_only: bool = False
     deny_global_location: bool = False
+    # Azure Policy deny assignments that `check_policy` (arm/access.py) enforces, each a dict: "type" (the resource
+    # type its rule matches, e.g. "Microsoft.Network/privateDnsZones"), "scope" (the assignment's scope: a
+    # subscription, resource group or management group id; "" matches everywhere) and optionally "assignment",
+    # "assignment_display", "definition", "definition_display", "definition_scope" (where a custom definition lives,
+    # e.g. a management group), "message" (the assignment's non-compliance message).
+    deny_policies: list[dict] = field(default_factory=list)
+    # The next N private endpoint creates answer 400 InvalidPrivateLinkServiceId (counts down to 0).
+    pe_invalid_pls_id: int = 0
+    # Seconds a private endpoint's NIC stays (provisioningState Deleting) after the endpoint's DELETE finished.
+    nic_linger_seconds: float = 0.0
+    # Seconds after a private DNS zone's last virtual network link was deleted during which deleting the zone
+    # still answers 409 CannotDeleteResource.
+    zone_links_linger_seconds: float = 0.0
     page_size: int = 50
     seed: int = 0
     astro_listening: bool = True
@@ -53,11 +98,19 @@ class Knobs:
     # set this too, and the product must find the rule through ARM.
     astro_blackhole: bool = False
     dns_vnet_id: str | None = None
+    # Long-running PUTs that end Failed/Canceled through the operation status (see LroFailure).
+    lro_failures: list[LroFailure] = field(default_factory=list)
+    # Private DNS's operation queue answers a write 409 Conflict while another operation of its group runs:
+    # "resource" (the zone, or the link, itself: the groups Azure's messages name), "zone" (any write under a zone
+    # waits for every other operation in it), or "off".
+    dns_write_queue: str = "resource"
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["drop_at"] = sorted(self.drop_at)
         data["deny_actions"] = [list(p) for p in self.deny_actions]
+        if self.role_assignments is not None:
+            data["role_assignments"] = [list(p) for p in self.role_assignments]
         return data
 
     def update(self, data: dict) -> None:
@@ -70,6 +123,17 @@ class Knobs:
                 value = set(int(v) for v in value)
             elif key == "deny_actions":
                 value = [(str(a), str(s)) for a, s in value]
+            elif key == "role_assignments" and value is not None:
+                try:
+                    value = [(role(str(r)).name, str(s)) for r, s in value]
+                except ValueError as exc:
+                    raise ArmError(400, "InvalidKnob", str(exc)) from None
+            elif key == "lro_failures":
+                value = [LroFailure.from_json(v) for v in value]
+            elif key == "dns_write_queue" and value not in ("resource", "zone", "off"):
+                raise ArmError(400, "InvalidKnob", "dns_write_queue is 'resource', 'zone' or 'off'.")
+            elif key == "deny_policies":
+                value = [dict(v) for v in value]
             elif key == "lro_seconds":
                 value = {**self.lro_seconds, **{k: float(v) for k, v in value.items()}}
             setattr(self, key, value)
@@ -88,11 +152,18 @@ class LoggedRequest:
 
 # ---- requests, responses, errors --------------------------------------------------------------------------
 class ArmError(Exception):
-    """An ARM error answer: status, code and message (and extra headers)."""
+    """An ARM error answer: status, code and message (and extra headers, and extra members of the error object
+    such as `target` and `additionalInfo`)."""
 
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+        self.extra = extra or {}
+
+    def to_json(self) -> dict[str, Any]:
+        """The `error` object of the answer."""
+        return {"code": self.code, "message": self.message, **self.extra}
 
 
 @dataclass

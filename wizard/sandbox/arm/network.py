@@ -4,7 +4,8 @@ network type, and what a removed private endpoint or NIC releases (its NIC, its 
 Handlers are functions `(svc, req, target) -> Response` registered in `PUT` (by lower-case type); every
 network type, private endpoints included, is deleted by `delete` (registered in `DELETE`). Network PUTs answer
 200/201 with the body and an Azure-AsyncOperation header; deletes answer 202 with Azure-AsyncOperation and
-Location. Private endpoints are created in `private_endpoints.py`.
+Location. Private endpoints are created in `private_endpoints.py`; with the `nic_linger_seconds` knob an
+endpoint's NIC outlives the endpoint's DELETE for a while (`World.linger`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,19 @@ from typing import TYPE_CHECKING
 
 from wizard.sandbox import seeds
 from wizard.sandbox.arm.model import ArmError, Request, Response, Target, check_name, not_found, require_location
-from wizard.sandbox.world import T_NIC, T_NSG, T_PE, T_RULE, T_SUBNET, T_VNET, Resource, World, new_etag
+from wizard.sandbox.world import (
+    T_LINK,
+    T_NIC,
+    T_NSG,
+    T_PE,
+    T_RULE,
+    T_SUBNET,
+    T_VNET,
+    T_ZONE,
+    Resource,
+    World,
+    new_etag,
+)
 
 if TYPE_CHECKING:
     from wizard.sandbox.arm.routing import ArmService
@@ -189,19 +202,30 @@ def delete(svc: ArmService, req: Request, target: Target, res: Resource) -> Resp
     """DELETE of any network resource that exists, refusing a PE-owned NIC and a subnet with endpoints in it."""
     kind = target.type.lower()
     if kind == T_NIC.lower() and res.props.get("privateEndpoint"):
-        # Unconfirmed code: real ARM refuses this; the exact code for PE-owned NICs was not found.
-        raise ArmError(400, "InUseNetworkInterfaceCannotBeDeleted",
+        # Code and message of a NIC still in use (hashicorp/terraform-provider-azurerm#8105, a VM's NIC; the same
+        # answer for an endpoint's, whose NIC only goes with the endpoint: azure-docs private-endpoint-overview).
+        raise ArmError(400, "NicInUse",
                        f"Network Interface {res.id} is used by existing resource "
                        f"{res.props['privateEndpoint']['id']}. In order to delete the network interface, it "
                        "must be dissociated from the resource. To learn more, see aka.ms/deletenic.")
     if kind in (T_VNET.lower(), T_SUBNET.lower()):
         subnets = [res] if kind == T_SUBNET.lower() else svc.world.children(res.id, T_SUBNET)
         for subnet in subnets:
-            if svc.world.ip_used.get(subnet.key):
+            users = svc.world.render(subnet, time.time())["properties"].get("ipConfigurations") or []
+            if svc.world.ip_used.get(subnet.key) or users:
+                # Azure/bicep#12540: "Subnet snet-pe is in use by .../ipConfigurations/privateEndpointIpConfig.<guid>
+                # and cannot be deleted. ..." (Code: InUseSubnetCannotBeDeleted)
+                user = users[0]["id"] if users else subnet.id
                 raise ArmError(400, "InUseSubnetCannotBeDeleted",
-                               f"Subnet {subnet.name} is in use by private endpoints and cannot be deleted. "
-                               "In order to delete the subnet, delete all the resources within the subnet. "
-                               "See aka.ms/deletesubnet.")
+                               f"Subnet {subnet.name} is in use by {user} and cannot be deleted. In order to delete "
+                               "the subnet, delete all the resources within the subnet. See aka.ms/deletesubnet.")
+    if kind == T_PE.lower() and svc.knobs.nic_linger_seconds > 0:
+        # The endpoint's DELETE can finish while its NIC is still being deleted (Azure/azure-rest-api-specs#32752;
+        # about 10 minutes in hashicorp/terraform-provider-azurerm#28831): the NIC stays, Deleting, for a while.
+        for ref in res.props.pop("networkInterfaces", []):
+            nic = svc.world.get(ref["id"])
+            if nic is not None:
+                svc.world.linger(nic, svc.knobs.nic_linger_seconds)
     svc.remove(res.id)
     op = svc.world.new_operation(svc.lro("delete"))
     location = res.body.get("location") or _location_of(svc.world, res)
@@ -214,16 +238,18 @@ def _location_of(world: World, res: Resource) -> str:
 
 
 def after_removed(world: World, res: Resource) -> None:
-    """Release what a removed resource held: a private endpoint its NIC, a NIC its private IP."""
-    if res.type.lower() == T_PE.lower():
+    """Release what a removed resource held: a private endpoint its NIC, a NIC its private IP; and remember when a
+    private DNS zone lost a virtual network link (`World.nested_link`)."""
+    kind = res.type.lower()
+    if kind == T_PE.lower():
         for ref in res.props.get("networkInterfaces", []):
             for removed in world.remove(ref["id"]):
                 after_removed(world, removed)
-    if res.type.lower() == T_NIC.lower():
-        for cfg in res.props.get("ipConfigurations", []):
-            cprops = cfg.get("properties", {})
-            if cprops.get("privateIPAddress") and cprops.get("subnet"):
-                world.free_ip(cprops["subnet"]["id"], cprops["privateIPAddress"])
+    elif kind == T_NIC.lower():
+        world.release(res)
+    elif kind == T_LINK.lower():
+        zone_name = res.id.split("/")[-3]
+        world.links_removed[res.parent] = (time.time(), f"{T_ZONE}/{zone_name}/virtualNetworkLinks/{res.name}")
 
 
 PUT: dict[str, Callable[[ArmService, Request, Target], Response]] = {

@@ -5,6 +5,15 @@ Zones and links are global, carry strong (bare-guid) etags, and answer PUT and D
 Azure-AsyncOperation and Location headers under the resource group's privateDnsOperation* endpoints. Record
 sets are synchronous: PUT answers 200/201 with the body, DELETE 200. Handlers are registered in `PUT` and
 `DELETE` by lower-case type.
+
+Private DNS queues operations per operation group: a write while another operation of its group is still
+running answers 409 Conflict "Another operation is pending for requested object. Operation group '...' already
+has 1 operations like '/operations/type/<kind>/id/<op>_<subscription>' queued." The groups Azure's messages name
+are the zone itself (`|subscriptions|<sub>|resourceGroups|<rg>|privateDnsZones|<zone>`, UpsertPrivateDnsZone:
+Azure-Samples/azure-ml-federated-learning#137) and each link (`|virtualNetworkLinks|<sub>|<rg>|<zone>|<link>`,
+UpsertVirtualNetworkLink: openshift/hypershift's azure network code, which matches that message, and
+hashicorp/terraform-provider-azurerm#29354, two writes of one link). The `dns_write_queue` knob picks those
+groups ("resource", the default), one group per zone for every write under it ("zone"), or none ("off").
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from wizard.sandbox.arm.model import ArmError, Request, Response, Target, check_name, require_location
-from wizard.sandbox.world import DNS_TYPES, T_LINK, T_VNET, T_ZONE, Resource, new_etag
+from wizard.sandbox.world import DNS_TYPES, T_LINK, T_VNET, T_ZONE, Operation, Resource, new_etag
 
 if TYPE_CHECKING:
     from wizard.sandbox.arm.routing import ArmService
@@ -50,10 +59,46 @@ def check_preconditions(req: Request, res: Resource | None, target: Target) -> N
         raise ArmError(412, "PreconditionFailed", f"The {label} {target.name} does not exist.")
 
 
+# ---- the operation queue ------------------------------------------------------------------------------------
+def _group_name(group_id: str) -> str:
+    """The operation group as private DNS spells it in its 409, for a zone or a link id."""
+    parts = group_id.strip("/").split("/")
+    sub, rg = parts[1], parts[3]
+    if len(parts) >= 10:   # .../privateDnsZones/<zone>/virtualNetworkLinks/<link>
+        return f"|virtualNetworkLinks|{sub}|{rg}|{parts[7]}|{parts[9]}"
+    return f"|subscriptions|{sub}|resourceGroups|{rg}|privateDnsZones|{parts[7]}"
+
+
+def check_queue(svc: ArmService, target: Target, zone_id: str) -> None:
+    """Answer 409 while another operation of this write's group still runs (see the module docstring). Whether
+    Azure checks the queue before or after If-None-Match is not known; here the queue comes first."""
+    mode = svc.knobs.dns_write_queue
+    if mode == "off":
+        return
+    key = (target.id if mode == "resource" else zone_id).lower()
+    now = time.time()
+    for op in svc.world.operations.values():
+        group = op.group.lower()
+        if not group or now >= op.done_at:
+            continue
+        if group == key or (mode == "zone" and group.startswith(key + "/")):
+            raise ArmError(409, "Conflict",
+                           "Another operation is pending for requested object. Operation group "
+                           f"'/operations/groups/id/{_group_name(op.group)}' already has 1 operations like "
+                           f"'/operations/type/{op.kind}/id/{op.id}_{target.sub}' queued.")
+
+
+def _queued(op: Operation, res_id: str, kind: str) -> Operation:
+    """Mark an operation as holding the group of `res_id` (the Delete* kinds are not seen in a message)."""
+    op.group, op.kind = res_id, kind
+    return op
+
+
 # ---- zones ------------------------------------------------------------------------------------------------
 def put_zone(svc: ArmService, req: Request, target: Target) -> Response:
     body = req.json()
     existing = svc.world.get(target.id)
+    check_queue(svc, target, target.id)
     check_preconditions(req, existing, target)
     location = require_location(body)
     svc.check_policy(target, location)
@@ -78,7 +123,7 @@ def put_zone(svc: ArmService, req: Request, target: Target) -> Response:
             "soaRecord": {"email": "azureprivatedns-host.microsoft.com", "expireTime": 2419200,
                           "host": "azureprivatedns.net", "minimumTtl": 10, "refreshTime": 3600,
                           "retryTime": 300, "serialNumber": 1}}})
-    op = svc.world.new_operation(max(0.0, res.busy_until - now))
+    op = _queued(svc.world.new_operation(max(0.0, res.busy_until - now)), res.id, "UpsertPrivateDnsZone")
     return Response(202, svc.render(res), svc.dns_op_headers(req, target, op))
 
 
@@ -92,6 +137,7 @@ def put_link(svc: ArmService, req: Request, target: Target) -> Response:
                                                       f"Parent resource '{zone_name}' not found.")
     body = req.json()
     existing = world.get(target.id)
+    check_queue(svc, target, zone.id)
     check_preconditions(req, existing, target)
     location = require_location(body)
     svc.check_policy(target, location)
@@ -132,7 +178,7 @@ def put_link(svc: ArmService, req: Request, target: Target) -> Response:
                            "registrationEnabled": bool(props.get("registrationEnabled", False)),
                            "resolutionPolicy": props.get("resolutionPolicy") or "Default"}},
             created=now, busy_until=now + svc.lro("virtualNetworkLink"), busy_state="Creating")
-    op = world.new_operation(max(0.0, res.busy_until - now))
+    op = _queued(world.new_operation(max(0.0, res.busy_until - now)), res.id, "UpsertVirtualNetworkLink")
     return Response(202, svc.render(res), svc.dns_op_headers(req, target, op))
 
 
@@ -145,6 +191,7 @@ def put_record(svc: ArmService, req: Request, target: Target) -> Response:
         raise ArmError(404, "ParentResourceNotFound", "Can not perform requested operation on nested resource. "
                        f"Parent resource '{zone_id.rsplit('/', 1)[-1]}' not found.")
     existing = world.get(target.id)
+    check_queue(svc, target, zone.id)
     check_preconditions(req, existing, target)
     rtype = target.type.rsplit("/", 1)[-1]
     if target.name != "@" and not all(_LABEL_RE.match(x) or x == "*" for x in target.name.split(".")):
@@ -180,15 +227,21 @@ def put_record(svc: ArmService, req: Request, target: Target) -> Response:
 def delete(svc: ArmService, req: Request, target: Target, res: Resource) -> Response:
     """DELETE of an existing zone, link or record set; a zone that still has links is refused."""
     kind = target.type.lower()
+    check_queue(svc, target, res.id if kind == T_ZONE.lower() else res.id.rsplit("/", 2)[0])
     check_preconditions(req, res, target)
-    if kind == T_ZONE.lower() and svc.world.children(res.id, T_LINK):
-        # Unconfirmed message: real private DNS refuses to delete a zone that still has links (409).
-        raise ArmError(409, "Conflict", f"The private DNS zone '{res.name}' cannot be deleted because it has "
-                                        "virtual network links. Delete all virtual network links first.")
+    nested = svc.world.nested_link(res, svc.knobs.zone_links_linger_seconds) if kind == T_ZONE.lower() else None
+    if nested:
+        # 409 CannotDeleteResource while links exist, and for a while after the last was deleted (the
+        # zone_links_linger_seconds knob): azure-cli#15010, Azure/deployment-stacks#227; message as in
+        # learntocloud/networking-lab#8.
+        raise ArmError(409, "CannotDeleteResource",
+                       "Cannot delete resource while nested resources exist. Some existing nested resource IDs "
+                       f"include: '{nested}'. Please delete all nested resources before deleting this resource.")
     svc.remove(res.id)
     if kind not in (T_ZONE.lower(), T_LINK.lower()):   # a record set
         return Response(200)
-    op = svc.world.new_operation(svc.lro("delete"))
+    delete_kind = "DeletePrivateDnsZone" if kind == T_ZONE.lower() else "DeleteVirtualNetworkLink"
+    op = _queued(svc.world.new_operation(svc.lro("delete")), res.id, delete_kind)
     return Response(202, None, svc.dns_op_headers(req, target, op))
 
 

@@ -3,7 +3,9 @@ link service by alias, its NIC and private IP), and the checkPrivateLinkServiceV
 
 A new endpoint's connection starts "Pending"; it turns "Approved" once the `approve_after` knob's delay has
 passed (`World.connection_status`) or through a `/_sandbox/connections` call. Deleting an endpoint is
-`network.delete`, which releases its NIC and IP through `network.after_removed`.
+`network.delete`, which releases its NIC and IP through `network.after_removed`. A create is refused as Azure
+refuses it: a delegated subnet, a full subnet, a custom NIC name that is taken (a deleted endpoint's NIC can linger:
+`nic_linger_seconds`), and, while the `pe_invalid_pls_id` knob counts down, a transient InvalidPrivateLinkServiceId.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ def put_private_endpoint(svc: ArmService, req: Request, target: Target) -> Respo
     body = req.json()
     check_name(target.name, T_PE)
     location = require_location(body)
+    svc.check_policy(target, location)
     props = body.get("properties") or {}
     subnet_id = (props.get("subnet") or {}).get("id") or ""
     if not subnet_id:
@@ -56,31 +59,43 @@ def put_private_endpoint(svc: ArmService, req: Request, target: Target) -> Respo
                             "DoesNotExistOrIsNotVisible",
                        f"Private link service with alias {alias} provided during private endpoint creation "
                        f"{target.id} does not exist or is not visible to subscription {target.sub}.")
+    # No length check on requestMessage: the 140 characters of the spec are not enforced for a Private Link Service
+    # (a 1000-character message was accepted; 128 is PostgreSQL's own limit): Azure/azure-sdk-for-go#14739.
     message = str(cprops.get("requestMessage") or "")
-    if len(message) > 140:
-        # Unconfirmed code: the 140-character limit is documented; the exact error code was not found.
-        raise ArmError(400, "PrivateEndpointRequestMessageTooLong",
-                       f"Request message of private link service connection {conns[0].get('name')} is "
-                       f"{len(message)} characters long; the maximum is 140.")
+    cname = conns[0].get("name") or target.name
     existing = world.get(target.id)
     if existing:
-        return _update_private_endpoint(svc, req, target, existing, body, subnet, alias, location)
+        return _update_private_endpoint(svc, req, target, existing, body, subnet, alias, cname, location)
+    if svc.knobs.pe_invalid_pls_id > 0:
+        # Transient: an alias that resolves a moment later (hashicorp/terraform-provider-azurerm#14398, whose test
+        # log has this code and message, placeholders and all; #16315 retried it; Azure/azure-rest-api-specs#20289).
+        svc.knobs.pe_invalid_pls_id -= 1
+        raise ArmError(400, "InvalidPrivateLinkServiceId",
+                       "PrivateLinkServiceId Invalid private link service id: {0} passed in private link service "
+                       "connection: {1} passed in input is invalid")
     svc.authorize_linked(f"{T_PE}/write", target.id, "Microsoft.Network/virtualNetworks/subnets/join/action",
                          subnet.id)
+    if subnet.props.get("delegations"):
+        # Code and message: Microsoft's "Troubleshoot private endpoint creation that fails or stalls" ("Private
+        # endpoint ... cannot be created as subnet ... is delegated"); e.g. an AKS pod subnet.
+        raise ArmError(400, "PrivateEndpointCreationNotAllowedAsSubnetIsDelegated",
+                       f"Private endpoint {target.id} cannot be created as subnet {subnet.id} is delegated.")
     nic_name = props.get("customNetworkInterfaceName") or f"{target.name}.nic.{uuid.uuid4()}"
     check_name(nic_name, T_NIC)
     nic_id = f"{rg_id(target.sub, target.rg)}/providers/Microsoft.Network/networkInterfaces/{nic_name}"
     if world.get(nic_id):
-        # Unconfirmed code: a NIC of that name already exists in the resource group.
-        raise ArmError(400, "NetworkInterfaceNameAlreadyInUse", f"Network interface {nic_id} already exists.")
+        # Unconfirmed code (none found in any public source, so the product reads the message); the message is as
+        # Azure words it (Azure/bicep-types-az#2649: "PRIVATE_ENDPOINT contains custom NIC name NIC_NAME which
+        # already exists").
+        raise ArmError(400, "NetworkInterfaceNameAlreadyInUse",
+                       f"Private Endpoint {target.id} contains custom NIC name {nic_name} which already exists.")
     ip = world.allocate_ip(subnet)
     if ip is None:
-        # Unconfirmed code for a full subnet.
+        # 400 SubnetIsFull, message as in MicrosoftDocs/azure-docs#88211 and Azure/karpenter-provider-azure#734.
         raise ArmError(400, "SubnetIsFull", f"Subnet {subnet.name} with address prefix "
                        f"{subnet.props['addressPrefix']} does not have enough capacity for 1 IP addresses.")
     now = time.time()
     _add_pe_nic(world, nic_id, location, ip, subnet.id, target.id)
-    cname = conns[0].get("name") or target.name
     kind = "manualPrivateLinkServiceConnections" if manual else "privateLinkServiceConnections"
     conn = {"id": f"{target.id}/{kind}/{cname}", "name": cname, "etag": new_etag(),
             "type": f"{T_PE}/{kind}",
@@ -124,36 +139,61 @@ def _add_pe_nic(world: World, nic_id: str, location: str, ip: str, subnet_id: st
 
 
 def _update_private_endpoint(svc: ArmService, req: Request, target: Target, pe: Resource, body: dict,
-                             subnet: Resource, alias: str, location: str) -> Response:
+                             subnet: Resource, alias: str, conn_name: str, location: str) -> Response:
+    # Codes and messages of the three refusals: MicrosoftDocs/azure-databases-docs, articles/postgresql/
+    # flexible-server/how-to-networking-servers-deployed-public-access-add-private-endpoint.md (the same answers for
+    # any private endpoint: Azure/bicep#10483 and Azure/bicep-registry-modules#7285 quote the connection one).
+    if not same_location(pe.body["location"], location):
+        raise ArmError(400, "InvalidResourceLocation",
+                       f"The resource '{pe.name}' already exists in location '{pe.body['location']}' in resource group "
+                       f"'{target.rg}'. A resource with the same name cannot be created in location '{location}'. "
+                       "Please select a new resource name.")
     if pe.props["subnet"]["id"].lower() != subnet.key:
         raise ArmError(400, "CannotChangeSubnetOnExistingPrivateEndpoint",
-                       f"Subnet of private endpoint {pe.id} cannot be changed from {pe.props['subnet']['id']} to "
-                       f"{subnet.id}.")
+                       f"Cannot change the subnet in which the network interface for private endpoint {pe.id} is "
+                       f"created. Current subnet: '{pe.props['subnet']['id']}.' Requested subnet: '{subnet.id}.'")
     conns = pe.props.get("manualPrivateLinkServiceConnections") or pe.props.get("privateLinkServiceConnections")
-    if conns and conns[0]["properties"]["privateLinkServiceId"].lower() != alias.lower():
-        # Unconfirmed code: real ARM refuses to retarget a connection; the exact code was not found.
-        raise ArmError(400, "CannotChangePrivateLinkServiceOnExistingPrivateEndpoint",
-                       f"Private link service of connection {conns[0]['name']} on private endpoint {pe.id} cannot "
-                       "be changed.")
+    if conns and (conns[0]["properties"]["privateLinkServiceId"].lower() != alias.lower()
+                  or conns[0]["name"].lower() != conn_name.lower()):
+        raise ArmError(400, "CannotChangePrivateLinkConnectionOnPrivateEndpoint",
+                       f"Cannot change the private link connection on private endpoint {pe.id}. Please ensure you "
+                       f"are not updating the details of existing private link connection: '{conns[0]['id']}'. That "
+                       "is not allowed.")
     if "tags" in body:
         pe.body["tags"] = body.get("tags") or {}
     pe.body["etag"] = new_etag()
     return network_created(svc, req, target, pe, False, location)
 
 
-def check_visibility(svc: ArmService, req: Request, sub: str, location: str) -> Response:
-    """POST .../locations/{location}/checkPrivateLinkServiceVisibility: is the alias visible to `sub`?"""
-    svc.authorize("Microsoft.Network/locations/checkPrivateLinkServiceVisibility/action",
-                  f"/subscriptions/{sub}")
+def check_visibility(svc: ArmService, req: Request, sub: str, location: str, rg: str | None = None) -> Response:
+    """POST .../locations/{location}/checkPrivateLinkServiceVisibility: is the alias visible to `sub`?
+
+    At the subscription (/subscriptions/{sub}/providers/...) or, with `rg`, at a resource group
+    (/subscriptions/{sub}/resourceGroups/{rg}/providers/...); the REST spec has both (examples
+    CheckPrivateLinkServiceVisibility.json and CheckPrivateLinkServiceVisibilityByResourceGroup.json in
+    Azure/azure-rest-api-specs, specification/network/.../stable/2024-05-01/examples). The action is authorized at
+    that scope, so a principal whose roles are on resource groups is refused the subscription form only.
+    """
+    scope = rg_id(sub, rg) if rg else f"/subscriptions/{sub}"
+    svc.authorize("Microsoft.Network/locations/checkPrivateLinkServiceVisibility/action", scope)
+    if rg and svc.world.group(sub, rg) is None:
+        raise ArmError(404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found.")
     alias = str(req.json().get("privateLinkServiceAlias") or "")
     known = svc.world.aliases.get(alias.lower())
     result = {"visible": bool(known and sub.lower() in known.visible_to)}
     seconds = svc.lro("visibility")
+    base = f"{svc.base_url}/subscriptions/{sub}/providers/Microsoft.Network/locations/{location}"
+    if svc.knobs.visibility_async_only:
+        # The spec example's 202: only `Azure-AsyncOperation`. The SDK then polls it as a status monitor and
+        # returns the final status body as the result, whose `visible` is None. (The example's URL ends in
+        # operationResults/{id}; the sandbox's status monitor lives at operations/{id}.)
+        op = svc.world.new_operation(seconds, result)
+        return Response(202, None, {"Azure-AsyncOperation": f"{base}/operations/{op.id}?api-version={req.api_version}",
+                                    **svc.retry_headers()})
     if seconds <= 0:
         return Response(200, result)
     op = svc.world.new_operation(seconds, result)
-    url = (f"{svc.base_url}/subscriptions/{sub}/providers/Microsoft.Network/locations/{location}/"
-           f"operationResults/{op.id}?api-version={req.api_version}")
+    url = f"{base}/operationResults/{op.id}?api-version={req.api_version}"
     return Response(202, None, {"Location": url, **svc.retry_headers()})
 
 

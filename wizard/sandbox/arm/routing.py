@@ -6,6 +6,12 @@ tenants and locations, resource groups (`resources.py`), operation polling (`lro
 to the handlers that `network`, `private_endpoints` and `private_dns` register by type. Paths and types are
 matched case-insensitively; ids keep the casing they were created with. The fault knobs and the HTTP side are
 in `http.py`; authentication and authorization in `access.py`.
+
+Authorization is ARM's, made here before any provider sees the request: every read needs `<type>/read`, every
+write `<type>/write` or `/delete`, at the request's own scope (a subscription-wide list at the subscription, a list
+in a resource group at the group, one resource at its id), and before existence is checked (a principal without
+access gets 403, not 404). A PUT that refers to a subnet or VNet also gets ARM's linked access check
+(`LINKED_ACCESS`). Lists of resource groups are filtered rather than refused.
 """
 
 from __future__ import annotations
@@ -32,12 +38,24 @@ from wizard.sandbox.world import (
     ResourceGroup,
     Subscription,
     World,
+    rg_id,
 )
 
 _PUT: dict[str, Callable[[ArmService, Request, Target], Response]] = {
     **network.PUT, **private_endpoints.PUT, **private_dns.PUT}
 _DELETE: dict[str, Callable[[ArmService, Request, Target, Resource], Response]] = {
     **network.DELETE, **private_dns.DELETE}
+_VERB_ACTION = {"GET": "read", "HEAD": "read", "PUT": "write", "PATCH": "write", "DELETE": "delete"}
+RG_READ = "Microsoft.Resources/subscriptions/resourceGroups/read"
+# ARM's linked access checks: (type written) -> (where the body names the linked resource, the action needed on it).
+# A private endpoint needs join on its subnet (Microsoft's private endpoint permission list; the
+# LinkedAuthorizationFailed in F5Networks/f5-azure-arm-templates#177 names subnets/join/action on a subnet in another
+# group); a private DNS VNet link needs join on the VNet (the Private DNS Zone Contributor role carries
+# Microsoft.Network/virtualNetworks/join/action for exactly this: built-in-roles/networking.md).
+LINKED_ACCESS: dict[str, tuple[tuple[str, ...], str]] = {
+    T_PE.lower(): (("properties", "subnet", "id"), "Microsoft.Network/virtualNetworks/subnets/join/action"),
+    T_LINK.lower(): (("properties", "virtualNetwork", "id"), "Microsoft.Network/virtualNetworks/join/action"),
+}
 
 
 class ArmService(AccessMixin, LroMixin):
@@ -132,7 +150,7 @@ class ArmService(AccessMixin, LroMixin):
                 resp.raw = None if resp.body is None else json.dumps(resp.body).encode()
                 return resp
         except ArmError as err:
-            return Response(err.status, {"error": {"code": err.code, "message": err.message}}, err.headers)
+            return Response(err.status, {"error": err.to_json()}, err.headers)
 
     # ---- routing ----
     def route(self, req: Request) -> Response:
@@ -140,6 +158,9 @@ class ArmService(AccessMixin, LroMixin):
         low = path.lower()
         parts = path.strip("/").split("/")
         lparts = low.strip("/").split("/")
+        # Subscriptions, tenants, locations and operation polls are not gated on a role at subscription scope:
+        # a principal whose roles are on resource groups still sees its subscription (azure-cli#27586: `az group
+        # list` works with such access once the subscription is selected). Unconfirmed which action ARM checks.
         if low == "/subscriptions" and req.method == "GET":
             return self.page(req, [subscription_json(s) for s in self.world.subscriptions.values()])
         if low == "/tenants" and req.method == "GET":
@@ -169,6 +190,8 @@ class ArmService(AccessMixin, LroMixin):
     def route_sub_provider(self, req: Request, sub: str, rest: list[str], lrest: list[str]) -> Response:
         ns = lrest[0]
         if ns == "microsoft.network" and len(rest) == 5 and lrest[1] == "locations":
+            # Not gated on a subscription-scope role: principals whose roles are on resource groups create
+            # endpoints and poll these every day. (Unconfirmed which action ARM checks here, if any.)
             what, opid = lrest[3], rest[4]
             if what == "operations":
                 return self.expect(req, "GET", lambda: self.operation_status(req, opid))
@@ -182,36 +205,61 @@ class ArmService(AccessMixin, LroMixin):
             if type_ is None:
                 raise no_type(rest[0], rest[1])
             scope = f"/subscriptions/{sub}"
+            # A subscription-wide list is authorized at the subscription: roles on resource groups do not reach it
+            # (terraform-provider-azurerm#26597, rmbolger/Posh-ACME#229: listing zones across the subscription is
+            # refused to a principal with Contributor on a resource group only).
+            if req.method == "GET":
+                self.authorize(f"{type_}/read", scope)
             return self.expect(req, "GET", lambda: self.page_resources(req, self.world.of_type(type_, scope)))
         raise ArmError(404, "NotFound", f"The requested path '{req.path}' was not found.")
 
     def route_groups(self, req: Request, sub: str, rest: list[str], lrest: list[str]) -> Response:
         if not rest:
-            return self.expect(req, "GET", lambda: self.page(req, [group_json(g) for g in
-                                                                   self.world.groups_in(sub)]))
+            # Filtered, not refused: a principal sees the groups it can read (azure-cli#27586: `az group list`
+            # "lists resource groups in the subscription that you have access to").
+            return self.expect(req, "GET", lambda: self.page(req, [
+                group_json(g) for g in self.world.groups_in(sub) if self.allowed(RG_READ, g.id)]))
         name = rest[0]
+        scope = rg_id(sub, name)
         if len(rest) == 1:
+            if req.method in ("GET", "HEAD"):
+                self.authorize(RG_READ, scope)
             return group_verb(self, req, sub, name)
-        group = self.world.group(sub, name)
-        if group is None:
-            raise ArmError(404, "ResourceGroupNotFound", f"Resource group '{name}' could not be found.")
         if lrest[1] != "providers" or len(rest) < 4:
             raise ArmError(404, "NotFound", f"The requested path '{req.path}' was not found.")
         ns, segs, lsegs = rest[2], rest[3:], lrest[3:]
+        if lrest[2] == "microsoft.network" and len(segs) == 3 and lsegs[0] == "locations" \
+                and lsegs[2] == "checkprivatelinkservicevisibility":
+            return self.expect(req, "POST", lambda: private_endpoints.check_visibility(self, req, sub, segs[1], name))
         if lrest[2] == "microsoft.network" and len(segs) == 2 and lsegs[0] in (
                 "privatednsoperationstatuses", "privatednsoperationresults"):
+            # Authorized at the group: Private DNS Zone Contributor carries privateDnsOperationStatuses/* and
+            # privateDnsOperationResults/* for these polls (built-in-roles/networking.md).
+            kind = "privateDnsOperationStatuses" if lsegs[0] == "privatednsoperationstatuses" else \
+                "privateDnsOperationResults"
+            self.authorize(f"Microsoft.Network/{kind}/read", scope)
+            self.require_group(sub, name)
             if lsegs[0] == "privatednsoperationstatuses":
                 return self.expect(req, "GET", lambda: self.operation_status(req, segs[1]))
             return self.expect(req, "GET", lambda: self.operation_result(req, segs[1]))
         types, names = lsegs[0::2], segs[1::2]
         if lrest[2] == "microsoft.network" and len(lsegs) == 3 and lsegs[0] == "privatednszones" \
                 and lsegs[2] in ("recordsets", "all"):
+            zone_id = f"{scope}/providers/{T_ZONE}/{names[0]}"
+            self.authorize(f"{T_ZONE}/{'recordsets' if lsegs[2] == 'recordsets' else 'ALL'}/read", zone_id)
+            group = self.require_group(sub, name)
             zone = self.require_parent(sub, group, ["privatednszones"], names, T_ZONE)
             return self.expect(req, "GET", lambda: self.page_resources(req, [
                 r for r in self.world.children(zone.id) if r.type.lower() != T_LINK.lower()]))
         type_ = KNOWN_TYPES.get("/".join([lrest[2], *types]))
         if type_ is None:
             raise no_type(ns, "/".join(segs[0::2]))
+        canon = type_.split("/")[1:]
+        # The request's scope: the collection's parent (the group, or the parent resource) or the resource itself.
+        tail = "/".join(f"{t}/{n}" for t, n in zip(canon[:len(names)], names, strict=True))
+        at = f"{scope}/providers/{type_.split('/')[0]}/{tail}" if tail else scope
+        self.authorize(f"{type_}/{_VERB_ACTION.get(req.method, 'read')}", at)
+        group = self.require_group(sub, name)
         if len(segs) % 2 == 1:   # a collection: list children
             if len(segs) == 1:
                 return self.expect(req, "GET", lambda: self.page_resources(
@@ -219,12 +267,31 @@ class ArmService(AccessMixin, LroMixin):
             parent = self.require_parent(sub, group, types[:-1], names, KNOWN_TYPES.get(
                 "/".join([lrest[2], *types[:-1]]), ""))
             return self.expect(req, "GET", lambda: self.page_resources(req, self.world.children(parent.id, type_)))
-        canon = type_.split("/")[1:]
         tail = "/".join(f"{t}/{n}" for t, n in zip(canon, names, strict=True))
         rid = f"{group.id}/providers/{type_.split('/')[0]}/{tail}"
         parent_id = rid.rsplit("/", 2)[0] if len(names) > 1 else None
         target = Target(sub=sub, rg=group.name, type=type_, id=rid, name=names[-1], parent_id=parent_id)
+        if req.method == "PUT":
+            self.check_linked_access(req, target)
         return self.resource_verb(req, target)
+
+    def require_group(self, sub: str, name: str) -> ResourceGroup:
+        group = self.world.group(sub, name)
+        if group is None:
+            raise ArmError(404, "ResourceGroupNotFound", f"Resource group '{name}' could not be found.")
+        return group
+
+    def check_linked_access(self, req: Request, target: Target) -> None:
+        """ARM's linked access check for a PUT whose body refers to a subnet or VNet (see `LINKED_ACCESS`)."""
+        linked = LINKED_ACCESS.get(target.type.lower())
+        if linked is None:
+            return
+        path, action = linked
+        value: object = req.json()
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, str) and value.startswith("/"):
+            self.authorize_linked(f"{target.type}/write", target.id, action, value)
 
     def require_parent(self, sub: str, group: ResourceGroup, types: list[str], names: list[str],
                        ptype: str) -> Resource:
@@ -276,13 +343,11 @@ class ArmService(AccessMixin, LroMixin):
                 raise not_found(target)
             return Response(200, self.world.render(res, time.time(), self.knobs.approve_after))
         if req.method == "PUT":
-            self.authorize(f"{target.type}/write", target.id)
             handler = _PUT.get(target.type.lower())
             if handler is None:
                 raise ArmError(405, "MethodNotAllowed", f"PUT is not supported for {target.type} in the sandbox.")
             return handler(self, req, target)
         if req.method == "DELETE":
-            self.authorize(f"{target.type}/delete", target.id)
             res = self.world.get(target.id)
             if res is None:
                 return Response(204)
