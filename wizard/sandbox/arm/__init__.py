@@ -6,12 +6,13 @@ One job per module:
 
 - model.py: Request, Response, ArmError, Knobs, LoggedRequest, Target, the token, shared checks and errors
 - routing.py: ArmService: state, URL matching and dispatch, paging, generic GET and DELETE
-- access.py: authentication, authorization (`deny_actions`) and the location policy
-- lro.py: long-running operations: polling headers and the status/result endpoints
+- access.py: authentication, Azure RBAC (role assignments per request at its scope, `deny_actions` on top) and
+  policies (PolicyViolation details)
+- lro.py: long-running operations: polling headers, the status/result endpoints, failures that arrive late
 - resources.py: subscriptions, tenants, locations and resource groups (Microsoft.Resources)
 - network.py: VNets, subnets, NSGs, rules, NICs; DELETE of network resources and what it releases
 - private_endpoints.py: private endpoints and the private link service visibility check
-- private_dns.py: private DNS zones, virtual network links and record sets
+- private_dns.py: private DNS zones, virtual network links and record sets, and Private DNS's write queue
 - http.py: the HTTPS server, its request handler with the fault knobs, and `serve_arm`
 
 Response shapes and error codes follow the real ARM as recorded in `shared/reference/azure-facts.md`;
