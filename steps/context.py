@@ -250,7 +250,7 @@ class SetupContext:
 
     def zone_warnings(self) -> list[str]:
         """What the zone read could not look at (empty when it saw the whole subscription)."""
-        return list(getattr(self.zones(), "warnings", []))
+        return list(self.zones().warnings)
 
     def _zone_groups(self) -> list[str]:
         """The resource groups of this subscription that this setup uses: the zone's, the endpoint's, the VNets'."""
