@@ -80,7 +80,7 @@ class ApprovalScreen(WizardScreen):
             state.append("The private endpoint's connection is Approved: traffic can flow. Next: verify.")
         elif self.state == "failed":
             state.append("[!] ", style="bold red")
-            state.append(self.wizard.redact(self.summary), style="red")
+            state.append(self.wizard.redact_line(self.summary), style="red")
         else:
             state.append("[~] Pending: ", style="bold yellow")
             state.append("waiting for Astronomer support to approve the connection.\n")

@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.widgets import Button, Collapsible, Input, Static
 
 from screens.base import WizardScreen
+from wizard.core.sanitize import clean_line
 from wizard.core.validate import check_alias, check_api_url
 
 WHERE = ("The Remote Execution API URL is in the Astro UI: open your Deployment, then Details; it looks like "
@@ -33,10 +34,14 @@ class AstroDetailsScreen(WizardScreen):
     def compose_content(self) -> ComposeResult:
         cfg = self.wizard.config
         yield Static("Remote Execution API URL", classes="label")
-        yield Input(cfg.api_url, placeholder="https://<cluster-id>.external.astronomer.run", id="api-url", compact=True)
+        # A draft or record file can hold anything: the fields show (and then hold) the value without what could
+        # drive the terminal, so what is checked and saved is what is seen.
+        yield Input(clean_line(cfg.api_url), placeholder="https://<cluster-id>.external.astronomer.run", id="api-url",
+                    compact=True)
         yield Static("", id="api-url-status", classes="field-status", markup=False)
         yield Static("Private Link Service alias (from Astronomer support)", classes="label")
-        yield Input(cfg.alias, placeholder="name.<guid>.<region>.azure.privatelinkservice", id="alias", compact=True)
+        yield Input(clean_line(cfg.alias), placeholder="name.<guid>.<region>.azure.privatelinkservice", id="alias",
+                    compact=True)
         yield Static("", id="alias-status", classes="field-status", markup=False)
         if self.wizard.demo:
             yield Static("Demo: the sandbox's alias and API URL are filled in for you.", classes="note")
@@ -57,12 +62,13 @@ class AstroDetailsScreen(WizardScreen):
         cfg = self.wizard.config
         for field, value in (("api-url", cfg.api_url), ("alias", cfg.alias)):
             widget = self.query_one(f"#{field}", Input)
-            if widget.value != value:
-                widget.value = value
+            if widget.value != clean_line(value):
+                widget.value = clean_line(value)
         self._show()
 
     def _show(self) -> None:
         cfg = self.wizard.config
+        r = self.wizard.redact_line  # the problems and notes quote what was typed or loaded from a file
         url = check_api_url(cfg.api_url)
         status = self.query_one("#api-url-status", Static)
         if url.ok:
@@ -70,10 +76,10 @@ class AstroDetailsScreen(WizardScreen):
             line.append("ok ", style="bold green")
             line.append(f"Cluster ID: {url.cluster_id}")
             for w in url.warnings:
-                line.append(f"\nnote: {w}", style="yellow")
+                line.append(f"\nnote: {r(w)}", style="yellow")
             status.update(line)
         elif self.shown_errors.get("api-url"):
-            status.update(Text("! " + url.problems[0], style="red"))
+            status.update(Text("! " + r(url.problems[0]), style="red"))
         else:
             status.update(Text("The cluster ID is read from this URL.", style="dim"))
         alias = check_alias(cfg.alias)
@@ -83,10 +89,10 @@ class AstroDetailsScreen(WizardScreen):
             line.append("ok ", style="bold green")
             line.append("Looks right" + (f" (region {alias.region})." if alias.region else "."))
             for w in alias.warnings:
-                line.append(f"\nnote: {w}", style="yellow")
+                line.append(f"\nnote: {r(w)}", style="yellow")
             status.update(line)
         elif self.shown_errors.get("alias"):
-            status.update(Text("! " + alias.problems[0], style="red"))
+            status.update(Text("! " + r(alias.problems[0]), style="red"))
         else:
             status.update(Text("Paste it exactly as support sent it; Azure checks it before anything is created.",
                                style="dim"))

@@ -42,8 +42,8 @@ class AzureAccountScreen(WizardScreen):
             yield Button("Run az login (Ctrl+L)", id="az-login-button", compact=True)
             yield Button("Check again (Ctrl+R)", id="recheck-button", compact=True)
         yield Static("Subscription (where the endpoint and DNS zone go)", classes="label")
-        yield Picker("subscriptions", redact=self.wizard.redact, selected=self.wizard.config.subscription_id or None,
-                     id="subscriptions")
+        yield Picker("subscriptions", redact=self.wizard.redact_line,
+                     selected=self.wizard.config.subscription_id or None, id="subscriptions")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -82,19 +82,19 @@ class AzureAccountScreen(WizardScreen):
             self._signed_in(message.identity)
 
     def _signed_in(self, identity: SignedInIdentity) -> None:
-        r = self.wizard.redact
+        r = self.wizard.redact_line
         line = Text()
         line.append("ok ", style="bold green")
-        line.append(f"Signed in as {identity.name}")
+        line.append(f"Signed in as {r(identity.name)}")
         if identity.tenant_id:
             line.append(f" (tenant {r(identity.tenant_id)})")
-        line.append(f", using {identity.source}.", style="dim")
+        line.append(f", using {r(identity.source)}.", style="dim")
         self.query_one("#identity", Static).update(line)
         self.query_one("#signin-buttons").display = False
         self.query_one("#signin-help").display = False
 
     def _not_signed_in(self, message: str) -> None:
-        self.query_one("#identity", Static).update(Text("! " + message, style="bold red"))
+        self.query_one("#identity", Static).update(Text("! " + self.wizard.redact_line(message), style="bold red"))
         self.query_one("#signin-help", Static).update(NOT_SIGNED_IN_HELP)
         self.query_one("#signin-help").display = True
         self.query_one("#signin-buttons").display = True

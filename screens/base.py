@@ -65,9 +65,10 @@ class WizardScreen(Screen):
         self.sub_title = f"cluster {cid}" if cid else ""
 
     def say(self, text: str | Text, *, error: bool = False) -> None:
-        """One line beside the Back / Next buttons."""
+        """One line beside the Back / Next buttons (a string often quotes Azure: it goes through the host's
+        `redact_line`, which also removes anything that could drive the terminal)."""
         status = self.query_one("#nav-status", Static)
-        status.update(text)
+        status.update(self.wizard.redact_line(text) if isinstance(text, str) else text)
         status.set_class(error, "error")
 
     def set_next(self, enabled: bool, label: str | None = None) -> None:

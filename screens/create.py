@@ -54,15 +54,15 @@ class CreateScreen(WizardScreen):
             message = w.step_messages.get(key)
             if message:
                 style = "red" if state in ("failed", "conflict") else ""
-                row.append("\n    " + w.redact(message), style=style)
+                row.append("\n    " + w.redact_line(message), style=style)
             outcome = w.apply_result.outcomes.get(key) if w.apply_result is not None else None
             if outcome is not None and state in ("failed", "conflict"):
                 for d in outcome.details:
-                    row.append("\n      " + w.redact(d), style="dim")
+                    row.append("\n      " + w.redact_line(d), style="dim")
                 if outcome.error_code:
-                    row.append(f"\n      Azure error code: {outcome.error_code}", style="dim")
+                    row.append(f"\n      Azure error code: {w.redact_line(outcome.error_code)}", style="dim")
                     if outcome.correlation_id:
-                        row.append(f" (correlation id {outcome.correlation_id})", style="dim")
+                        row.append(f" (correlation id {w.redact_line(outcome.correlation_id)})", style="dim")
             self.query_one(f"#row-{key}", Static).update(row)
         states = [w.step_states.get(k, "todo") for k in CREATE_KEYS]
         failed = [k for k in CREATE_KEYS if w.step_states.get(k) == "failed"]
@@ -129,7 +129,7 @@ class CreateScreen(WizardScreen):
 
         self.app.push_screen(ConfirmScreen(
             "Point the A record at this endpoint?",
-            self.wizard.redact(detail) + "\n\nUpdate it if the record is left over from an earlier endpoint. If "
+            self.wizard.redact_line(detail) + "\n\nUpdate it if the record is left over from an earlier endpoint. If "
             "another endpoint still uses it, cancel and ask who set it up.", "Update it"), answered)
 
     @on(Button.Pressed, "#placement-button")

@@ -9,6 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from wizard.core.sanitize import clean_text
+
 
 class QuitScreen(ModalScreen[bool]):
     """Ctrl+Q while something is running: say what, and that the setup can be resumed."""
@@ -24,9 +26,9 @@ class QuitScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="quit-dialog"):
             yield Static("Quit while work is in progress?", classes="dialog-title")
-            yield Static("Still running: " + "; ".join(self.work) + ".", markup=False)
-            yield Static("If you quit now, Azure finishes what it already started and nothing is lost. "
-                         + self.hint, markup=False)
+            yield Static(clean_text("Still running: " + "; ".join(self.work) + "."), markup=False)
+            yield Static(clean_text("If you quit now, Azure finishes what it already started and nothing is lost. "
+                                    + self.hint), markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Keep working (Esc)", id="stay", variant="primary", compact=True)
                 yield Button("Quit (y)", id="leave", variant="error", compact=True)
@@ -54,8 +56,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.title_text, classes="dialog-title", markup=False)
-            yield Static(self.body, markup=False)
+            yield Static(clean_text(self.title_text), classes="dialog-title", markup=False)
+            yield Static(clean_text(self.body), markup=False)  # the body quotes Azure (a record's addresses)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.no, id="no", compact=True)
                 yield Button(self.yes, id="yes", variant="warning", compact=True)

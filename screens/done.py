@@ -14,6 +14,7 @@ from screens.base import WizardScreen
 from screens.messages import EndpointRead
 from steps.registry import resource_order
 from wizard.core.ids import vnet_name_of
+from wizard.core.sanitize import clean_line
 
 if TYPE_CHECKING:  # pragma: no cover
     from steps.context import EndpointInfo
@@ -49,17 +50,17 @@ class DoneScreen(WizardScreen):
         self.query_one("#done-status", Static).update(
             Text("[x] Private Link is set up and verified.", style="bold green") if ok else
             Text("[!] Set up, but the verify checks did not all pass: see step 7.", style="bold yellow"))
-        self.query_one("#restrict", Static).update(RESTRICT.format(cluster=w.config.cluster_id))
+        self.query_one("#restrict", Static).update(w.redact(RESTRICT.format(cluster=w.config.cluster_id)))
         if w.record is not None:
             cid = w.record.cluster_id
             config = w.store.config_path_for(cid)
             log = w.request_log or "(not written yet)"
-            self.query_one("#record-path", Static).update(
+            self.query_one("#record-path", Static).update(w.redact_line(
                 f"The setup record is in {w.store.path_for(cid)} (no secrets), your answers in {config}, and every "
                 f"Azure request with its correlation id in {log} (for Azure support; "
                 f"`astro-privatelink report --config {config}` summarises it). To check again later: "
                 f"astro-privatelink verify --config {config}. To remove what this tool created: "
-                f"astro-privatelink destroy --config {config}.")
+                f"astro-privatelink destroy --config {config}."))
         self.summary_text = ""
         self.read_endpoint()
 
@@ -98,7 +99,7 @@ class DoneScreen(WizardScreen):
                 made = "created by this tool" if entry.created_by_tool else "reused"
                 lines.append(f"  {LABELS.get(key, key.replace('_', ' '))} ({made}):")
                 lines.append(f"    {entry.id}")
-        self.summary_text = "\n".join(lines)
+        self.summary_text = "\n".join(clean_line(line) for line in lines)  # names and ids from Azure and files
         self.query_one("#summary", Static).update(w.redact(self.summary_text))
 
     def action_copy_summary(self) -> None:

@@ -17,6 +17,7 @@ from screens.widgets.picker import Emit, Loader, PickerScreen, PickItem
 from wizard.core.config import SetupConfig
 from wizard.core.constants import DEFAULT_ENDPOINT_NAME
 from wizard.core.ids import resource_group_of, vnet_id, vnet_name_of
+from wizard.core.sanitize import clean_line
 from wizard.core.validate import check_name
 
 
@@ -42,11 +43,11 @@ class PlacementScreen(WizardScreen):
                 yield Button(label, id=f"{key}-button", compact=True)
         yield Static("", id="region", classes="muted", markup=False)
         yield Static("Private endpoint name", classes="label")
-        yield Input(cfg.endpoint_name, placeholder=DEFAULT_ENDPOINT_NAME, id="endpoint-name", compact=True)
+        yield Input(clean_line(cfg.endpoint_name), placeholder=DEFAULT_ENDPOINT_NAME, id="endpoint-name", compact=True)
         yield Static("", id="endpoint-name-status", classes="field-status", markup=False)
         yield Static("Network interface name (empty: Azure's default)", classes="label")
-        yield Input(cfg.nic_name or "", placeholder=f"{cfg.endpoint_name or DEFAULT_ENDPOINT_NAME}.nic.<generated>",
-                    id="nic-name", compact=True)
+        yield Input(clean_line(cfg.nic_name), placeholder=clean_line(
+            f"{cfg.endpoint_name or DEFAULT_ENDPOINT_NAME}.nic.<generated>"), id="nic-name", compact=True)
         yield Static("", id="nic-name-status", classes="field-status", markup=False)
         yield Static("Other VNets with agents, to link to the DNS zone (optional)", classes="label")
         yield Static("", id="links", markup=False)
@@ -66,19 +67,19 @@ class PlacementScreen(WizardScreen):
 
     def refresh_content(self) -> None:
         cfg = self.wizard.config
-        r = self.wizard.redact
-        self.query_one("#rg-value", Static).update(cfg.resource_group or Text("not chosen", style="dim"))
+        r = self.wizard.redact_line
+        self.query_one("#rg-value", Static).update(r(cfg.resource_group) or Text("not chosen", style="dim"))
         vnet = vnet_name_of(cfg.vnet) if cfg.vnet else ""
         if cfg.vnet.startswith("/"):
             vnet += f" (in {resource_group_of(cfg.vnet)})"
-        self.query_one("#vnet-value", Static).update(vnet or Text("not chosen", style="dim"))
-        self.query_one("#subnet-value", Static).update(cfg.subnet or Text("not chosen", style="dim"))
+        self.query_one("#vnet-value", Static).update(r(vnet) or Text("not chosen", style="dim"))
+        self.query_one("#subnet-value", Static).update(r(cfg.subnet) or Text("not chosen", style="dim"))
         self.query_one("#vnet-button", Button).disabled = not cfg.resource_group
         self.query_one("#subnet-button", Button).disabled = not cfg.vnet
         details = self.wizard.listings.cached_vnet(full_vnet_id(cfg, cfg.vnet)) if cfg.vnet else None
         region = Text()
         if details:
-            region.append(f"Region: {details['location']} (the endpoint goes in its VNet's region)")
+            region.append(f"Region: {r(details['location'])} (the endpoint goes in its VNet's region)")
         elif cfg.vnet:
             region.append("Region: reading the VNet...", style="dim")
         else:
@@ -87,7 +88,7 @@ class PlacementScreen(WizardScreen):
         self._check_names()
         links = Text()
         for vid in cfg.linked_vnets:
-            links.append(f"  + {vnet_name_of(vid)}", style="bold")
+            links.append(f"  + {r(vnet_name_of(vid))}", style="bold")
             links.append(f"  {r(resource_group_of(vid))}\n", style="dim")
         if not cfg.linked_vnets:
             links.append("  none: only the VNet above is linked", style="dim")
@@ -104,7 +105,8 @@ class PlacementScreen(WizardScreen):
                 status.update(Text("Azure names it after the endpoint.", style="dim"))
                 continue
             check = check_name(kind, value)
-            status.update(Text("ok", style="green") if check.ok else Text("! " + check.problems[0], style="red"))
+            status.update(Text("ok", style="green") if check.ok else
+                          Text("! " + self.wizard.redact_line(check.problems[0]), style="red"))
 
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
@@ -122,7 +124,7 @@ class PlacementScreen(WizardScreen):
     # -- pickers -------------------------------------------------------------------------------------------
     def _picker(self, title: str, what: str, loader: Loader, *, help_text: str,
                 selected: str | None = None) -> PickerScreen:
-        return PickerScreen(title, what, loader, help_text=help_text, selected=selected, redact=self.wizard.redact,
+        return PickerScreen(title, what, loader, help_text=help_text, selected=selected, redact=self.wizard.redact_line,
                             explain=self.wizard.explain)
 
     @on(Button.Pressed, "#rg-button")
@@ -219,7 +221,7 @@ class PlacementScreen(WizardScreen):
         cfg = self.wizard.config
         main = full_vnet_id(cfg, cfg.vnet).lower() if cfg.vnet else ""
         if item.key.lower() == main or item.key.lower() in (v.lower() for v in cfg.linked_vnets):
-            self.notify(f"{item.label} is linked already.", timeout=4)
+            self.notify(f"{self.wizard.redact_line(item.label)} is linked already.", timeout=4, markup=False)
             return
         cfg.linked_vnets.append(item.key)
         self.wizard.save_answers()

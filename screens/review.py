@@ -94,7 +94,8 @@ class ReviewScreen(WizardScreen):
 
     def _failed(self, message: str) -> None:
         self.query_one("#review-loading").display = False
-        self.query_one("#review-status", Static).update(Text("! " + message, style="bold red"))
+        self.query_one("#review-status", Static).update(Text("! " + self.wizard.redact_line(message),
+                                                             style="bold red"))
         self.say("Press Ctrl+R to read Azure again.", error=True)
 
     def _show(self, plans: list[Plan]) -> None:
@@ -103,7 +104,7 @@ class ReviewScreen(WizardScreen):
         out = Text()
         for p in plans:
             step = BY_KEY[p.step]
-            out.append_text(plan_text(p, step.title, step.number, self.wizard.redact))
+            out.append_text(plan_text(p, step.title, step.number, self.wizard.redact_line))
             out.append("\n\n")
         self.query_one("#plans", Static).update(out)
         inputs = plans[0]
@@ -158,8 +159,9 @@ class ReviewScreen(WizardScreen):
 
         self.app.push_screen(ConfirmScreen(
             "Point the A record at this endpoint?",
-            "\n".join(conflict.details) + "\n\nIf that record is left over from an earlier endpoint, updating "
-            "it makes the API host resolve to this endpoint. If another endpoint still uses it, cancel.",
+            "\n".join(self.wizard.redact_line(d) for d in conflict.details) + "\n\nIf that record is left over from "
+            "an earlier endpoint, updating it makes the API host resolve to this endpoint. If another endpoint still "
+            "uses it, cancel.",
             "Update it"), answered)
 
     def action_export(self) -> None:
@@ -200,7 +202,8 @@ class ReviewScreen(WizardScreen):
             self.say(message.error, error=True)
             return
         self.say(f"Written: {message.path}")
-        self.app.notify(f"Give this file to your Azure admin:\n{message.path}", title="Exported", timeout=15)
+        self.app.notify(f"Give this file to your Azure admin:\n{self.wizard.redact_line(message.path or '')}",
+                        title="Exported", timeout=15, markup=False)
 
     def go_next(self) -> None:
         self.wizard.reviewed = True

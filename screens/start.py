@@ -68,19 +68,20 @@ class StartScreen(WizardScreen):
 
     def load_setups(self) -> None:
         records, messages = self.wizard.store.list()
+        r = self.wizard.redact_line  # a record file can hold anything: what it says is shown safely
         self.records = {r.cluster_id: r for r in records}
         options: list[Option] = []
         unfinished = [r for r in records if not finished(r)]
         ordered = unfinished + [r for r in records if finished(r)]
-        for r in ordered:
+        for rec in ordered:
             prompt = Text()
-            prompt.append(f"Resume cluster {r.cluster_id}", style="bold")
-            prompt.append(f"  ({describe(r)})\n  ")
-            prompt.append_text(step_summary(r))
-            prompt.append(f" updated {r.updated_at.replace('T', ' ')[:16]} UTC", style="dim")
-            if r.answers.resource_group:
-                prompt.append(f"\n  {r.answers.resource_group} / {r.answers.endpoint_name}", style="dim")
-            options.append(Option(prompt, id=f"record:{r.cluster_id}"))
+            prompt.append(f"Resume cluster {r(rec.cluster_id)}", style="bold")
+            prompt.append(f"  ({describe(rec)})\n  ")
+            prompt.append_text(step_summary(rec))
+            prompt.append(f" updated {r(rec.updated_at.replace('T', ' ')[:16])} UTC", style="dim")
+            if rec.answers.resource_group:
+                prompt.append(f"\n  {r(rec.answers.resource_group)} / {r(rec.answers.endpoint_name)}", style="dim")
+            options.append(Option(prompt, id=f"record:{rec.cluster_id}"))
         draft = self.wizard.load_draft()
         self.draft = draft
         if draft is not None:
@@ -92,7 +93,7 @@ class StartScreen(WizardScreen):
         ol.highlighted = 0
         ol.focus()
         note = self.query_one("#start-messages", Static)
-        note.update("\n".join(messages))
+        note.update(r("\n".join(messages)))
         note.display = bool(messages)
         if len(unfinished) == 1:
             self.say(f"One setup is unfinished: Enter resumes cluster {unfinished[0].cluster_id}.")

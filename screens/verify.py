@@ -38,6 +38,7 @@ class VerifyScreen(WizardScreen):
         super().on_mount()
         self.report: VerifyReport | None = None
         self.fix_targets: dict[str, str] = {}
+        self.runs = 0
         self.set_next(self.wizard.verify_state == "done")
         self.action_rerun()
 
@@ -67,7 +68,7 @@ class VerifyScreen(WizardScreen):
 
     def _failed(self, message: str) -> None:
         self.query_one("#verify-loading").display = False
-        self.query_one("#verify-status", Static).update(Text("! " + message, style="bold red"))
+        self.query_one("#verify-status", Static).update(Text("! " + self.wizard.redact_line(message), style="bold red"))
         self.say("Ctrl+R runs the checks again.", error=True)
 
     def _show_report(self, report: VerifyReport) -> None:
@@ -75,23 +76,26 @@ class VerifyScreen(WizardScreen):
         self.report = report
         box = self.query_one("#checks", Vertical)
         box.remove_children()
-        r = self.wizard.redact
+        r, one = self.wizard.redact, self.wizard.redact_line
         widgets: list[Widget] = []
         self.fix_targets = {}
+        # remove_children() finishes later, so the last run's buttons are still mounted: ids new to each run.
+        self.runs += 1
         for n, check in enumerate(report.checks):
             shown = look("blocked" if check.skipped else ("done" if check.ok else "failed"))
             line = Text()
             line.append(shown.glyph + " ", style=shown.style)
             line.append(check.title, style="bold")
-            line.append("\n    " + r(check.detail))
+            line.append("\n    " + one(check.detail))
             if check.diagnosis and not check.ok:
-                line.append("\n    " + r(check.diagnosis), style="red" if not check.skipped else "dim")
+                line.append("\n    " + one(check.diagnosis), style="red" if not check.skipped else "dim")
             widgets.append(Static(line, classes="step-row"))
             fix = self.wizard.fix_page(check.fix_step)
             if fix and not check.ok and not check.skipped:
                 page, title = fix
-                self.fix_targets[f"fix-{n}"] = page
-                widgets.append(Button(f"Fix: go to {title}", id=f"fix-{n}", compact=True, classes="fix-button"))
+                button_id = f"fix-{self.runs}-{n}"
+                self.fix_targets[button_id] = page
+                widgets.append(Button(f"Fix: go to {title}", id=button_id, compact=True, classes="fix-button"))
         box.mount(*widgets)
         ok = report.ok
         self.wizard.verify_state = "done" if ok else "failed"

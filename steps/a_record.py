@@ -149,6 +149,41 @@ class CreateARecord(Step[RecordObservation, RecordPayload]):
         return record_key == "a_record"
 
     def undo(self, ctx: SetupContext, record_key: str, resource_id: str, progress: Progress) -> str:
+        return self.undo_checked(ctx, record_key, resource_id, {}, progress)
+
+    def created_facts(self, ctx: SetupContext, record_key: str, resource_id: str) -> dict[str, str]:
+        """The addresses the A record holds right after this step wrote (or confirmed) it, for destroy to compare."""
+        from steps.teardown import dns_client
+
+        if not self.owns(record_key):
+            return {}
         parts = parse_id(resource_id)
-        ctx.dns().record_sets.delete(parts.get("resource_group", ""), parts["privatednszones"], "A", parts["a"])
-        return f"removed {resource_id}"
+        rs = dns_client(ctx, resource_id).record_sets.get(parts.get("resource_group", ""), parts["privatednszones"],
+                                                          "A", parts["a"])
+        return {"ip": ",".join(sorted(a.ipv4_address for a in (rs.properties.a_records or [])))}
+
+    def undo_checked(self, ctx: SetupContext, record_key: str, resource_id: str, facts: dict[str, str],
+                     progress: Progress) -> str:
+        """Delete the record where it was made, only while it holds the address this tool wrote, with If-Match on the
+        etag of that read (RecordSets_Delete takes If-Match: privatedns.json 2024-06-01)."""
+        from azure.core import MatchConditions
+
+        from steps.teardown import Changed, dns_client
+
+        parts = parse_id(resource_id)
+        rg, zone, name = parts.get("resource_group", ""), parts["privatednszones"], parts["a"]
+        dns = dns_client(ctx, resource_id)
+        rs = dns.record_sets.get(rg, zone, "A", name)
+        have = sorted(a.ipv4_address for a in (rs.properties.a_records or []))
+        wrote, note = facts.get("ip"), ""
+        if wrote is None:   # a record written before facts existed: the endpoint's address is what it was given
+            pe = ctx.endpoint()
+            wrote = pe.private_ip if pe is not None else None
+            note = (" (the setup record is older than this check: compared with the endpoint's address)" if wrote
+                    else " (the setup record is older than this check and the endpoint is gone: not compared)")
+        if wrote is not None and have != sorted(wrote.split(",")):
+            raise Changed(f"kept A record {name}.{zone}: it points to {', '.join(have) or 'nothing'}, not to {wrote} "
+                          "as this tool wrote it, so someone changed it after setup; delete it yourself if nothing "
+                          "uses it, then run destroy again.")
+        dns.record_sets.delete(rg, zone, "A", name, etag=rs.etag, match_condition=MatchConditions.IfNotModified)
+        return f"removed {resource_id}{note}"

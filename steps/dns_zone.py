@@ -151,16 +151,29 @@ class CreateDnsZone(Step[ZoneObservation, ZonePayload]):
         return record_key == "dns_zone"
 
     def undo(self, ctx: SetupContext, record_key: str, resource_id: str, progress: Progress) -> str:
-        """Delete the zone, but only when it holds nothing but its SOA record and no link."""
+        return self.undo_checked(ctx, record_key, resource_id, {}, progress)
+
+    def created_facts(self, ctx: SetupContext, record_key: str, resource_id: str) -> dict[str, str]:
+        """Nothing to note: a zone is removed only while it holds nothing else, which destroy reads then."""
+        return {}
+
+    def undo_checked(self, ctx: SetupContext, record_key: str, resource_id: str, facts: dict[str, str],
+                     progress: Progress) -> str:
+        """Delete the zone where it was made, but only when it holds nothing but its SOA record and no link, with
+        If-Match on the etag of that read (PrivateZones_Delete takes If-Match: privatedns.json 2024-06-01)."""
+        from azure.core import MatchConditions
+
+        from steps.teardown import dns_client
+
         parts = parse_id(resource_id)
         rg, name = parts.get("resource_group", ""), parts["privatednszones"]
-        dns = ctx.dns()
+        dns = dns_client(ctx, resource_id)
         zone = dns.private_zones.get(rg, name)
         links = list(dns.virtual_network_links.list(rg, name))
         records = int(zone.number_of_record_sets or 0)
         if links or records > 1:
             return (f"kept zone {name} in '{rg}': it still holds {len(links)} link(s) and "
                     f"{max(records - 1, 0)} record(s) besides the SOA")
-        poller = dns.private_zones.begin_delete(rg, name)
+        poller = dns.private_zones.begin_delete(rg, name, etag=zone.etag, match_condition=MatchConditions.IfNotModified)
         wait_for_poller(poller, ctx, "destroy", "removing the DNS zone", progress)
         return f"removed {resource_id}"

@@ -227,12 +227,77 @@ class CreatePrivateEndpoint(Step[EndpointObservation, EndpointPayload]):
         return record_key == "private_endpoint"
 
     def undo(self, ctx: SetupContext, record_key: str, resource_id: str, progress: Progress) -> str:
-        """Delete the endpoint (Azure removes its network interface with it)."""
+        return self.undo_checked(ctx, record_key, resource_id, {}, progress)
+
+    def created_facts(self, ctx: SetupContext, record_key: str, resource_id: str) -> dict[str, str]:
+        """The endpoint's alias, subnet and network interface (id and resourceGuid) right after this step made it,
+        for destroy to compare: an endpoint deleted and made again under the same name has another interface."""
+        if not self.owns(record_key):
+            return {}
+        return self._facts_now(ctx, resource_id)
+
+    @staticmethod
+    def _facts_now(ctx: SetupContext, resource_id: str) -> dict[str, str]:
+        """The endpoint's facts as Azure shows them now (read where the id says). PrivateEndpointProperties has no
+        resourceGuid in the REST spec (network privateEndpoint.json 2025-03-01); its NIC's does (networkInterface.json),
+        so the interface (id and resourceGuid) tells one endpoint from another made later under the same name."""
+        from azure.core.exceptions import ResourceNotFoundError
+
         parts = parse_id(resource_id)
+        net = ctx.network(parts.get("subscription"))
+        pe = net.private_endpoints.get(parts.get("resource_group", ""), parts["privateendpoints"])
+        conns = list(pe.manual_private_link_service_connections or []) + list(pe.private_link_service_connections or [])
+        nic_id = pe.network_interfaces[0].id if pe.network_interfaces else ""
+        facts = {"alias": (conns[0].private_link_service_id or "") if conns else "",
+                 "subnet_id": pe.subnet.id if pe.subnet is not None else "", "nic_id": nic_id or "", "nic_guid": ""}
+        if nic_id:
+            nic_parts = parse_id(nic_id)
+            try:
+                nic = ctx.network(nic_parts.get("subscription")).network_interfaces.get(
+                    nic_parts.get("resource_group", ""), nic_parts.get("networkinterfaces", ""))
+                facts["nic_guid"] = nic.resource_guid or ""
+            except ResourceNotFoundError:   # an interface Azure is still creating or removing: compared by id only
+                facts["nic_guid"] = ""
+        return facts
+
+    def undo_checked(self, ctx: SetupContext, record_key: str, resource_id: str, facts: dict[str, str],
+                     progress: Progress) -> str:
+        """Delete the endpoint where it was made (Azure removes its network interface with it), only while it is the
+        one this tool made: same alias, subnet and network interface. PrivateEndpoints_Delete takes no If-Match
+        (privateEndpoint.json 2025-03-01), so this read just before the delete is the check."""
+        from steps.teardown import Changed
+
+        parts = parse_id(resource_id)
+        name = parts["privateendpoints"]
+        have = self._facts_now(ctx, resource_id)
+        note = ""
+        if facts:
+            want_alias, want_subnet = facts.get("alias", ""), _short_subnet(facts.get("subnet_id", ""))
+            subnet_same = same_id(have["subnet_id"], facts.get("subnet_id"))
+        else:   # a record written before facts existed: compare with the config's alias and subnet
+            cfg = ctx.config
+            want_alias = cfg.alias.strip()
+            want_subnet = f"{parse_id(cfg.vnet).get('virtualnetworks', cfg.vnet)}/{cfg.subnet}"
+            subnet_same = _short_subnet(have["subnet_id"]).lower() == want_subnet.lower()
+            note = " (the setup record is older than this check: compared with the config's alias and subnet only)"
+        diffs = []
+        if have["alias"].strip().lower() != want_alias.strip().lower():
+            diffs.append(f"its alias is '{have['alias'] or 'none'}', not '{want_alias}'")
+        if not subnet_same:
+            diffs.append(f"it is in subnet {_short_subnet(have['subnet_id'])}, not {want_subnet}")
+        nic_changed = facts.get("nic_id") and not same_id(have["nic_id"], facts["nic_id"])
+        guid_changed = facts.get("nic_guid") and have["nic_guid"] and \
+            have["nic_guid"].lower() != facts["nic_guid"].lower()
+        if nic_changed or guid_changed:
+            diffs.append("it has another network interface than the endpoint this tool made (it was deleted and "
+                         "made again)")
+        if diffs:
+            raise Changed(f"kept private endpoint {name}: {'; '.join(diffs)}, so it is not the endpoint this tool "
+                          "created; delete it yourself if nothing uses it, then run destroy again.")
         poller = ctx.network(parts.get("subscription")).private_endpoints.begin_delete(
-            parts.get("resource_group", ""), parts["privateendpoints"])
+            parts.get("resource_group", ""), name)
         wait_for_poller(poller, ctx, "destroy", "removing the private endpoint", progress)
-        return f"removed {resource_id}"
+        return f"removed {resource_id}{note}"
 
     def removed_with(self, record_key: str) -> tuple[str, ...]:
         return ("network_interface",) if record_key == "private_endpoint" else ()

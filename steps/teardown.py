@@ -1,8 +1,27 @@
-"""Undo a setup: remove only what this tool created, newest first, each step undoing its own resources.
+"""Undo a setup: remove only what this tool created, where it created it, and only while it is still what the tool
+made; newest first, each step undoing its own resources.
 
 Order: the steps in reverse (the A record, the VNet links, the zone (only if this tool created it and it holds
 nothing else), then the private endpoint, which Azure removes with its network interface). Anything the tool
 only reused is left alone, and the outcome says so.
+
+Where: every delete goes to the subscription, resource group and name of the id in the setup record, never to the
+config's subscription with the record's names. When the record holds ids outside the config's subscription or
+resource groups (the config was pointed elsewhere after apply), destroy deletes nothing and says which
+(`outside_config`), unless the caller explicitly allows it (`allow_outside_config`; the CLI's
+`--allow-outside-config`), and then it removes them where they were created.
+
+What: apply notes what it made (`ResourceEntry.facts`, read back right after the step made it: `created_facts`).
+Before each delete the step re-reads the resource and compares (`undo_checked`): the A record's addresses, the
+link's VNet, the endpoint's alias, subnet and network interface (a replaced endpoint has another one; the REST
+spec's PrivateEndpointProperties has no resourceGuid, networkInterface.json's NIC has one), the zone holding
+nothing else. A difference keeps the resource, in Azure and in the record, with one sentence saying what differs
+and what to do (`Changed`). Deletes that take If-Match (private DNS record sets, links and zones: privatedns.json
+2024-06-01, PrivateZones_Delete / VirtualNetworkLinks_Delete / RecordSets_Delete) send the etag of that read, so a
+change between the read and the delete is refused with 412 PreconditionFailed and reported, never retried blindly.
+PrivateEndpoints_Delete takes no If-Match (network privateEndpoint.json 2025-03-01; the SDK's request builder
+sends none), so the endpoint relies on the read just before its delete. A record written before facts existed is
+compared with what can still be known (the config, the record key, the endpoint's address), and the outcome says so.
 
 Azure sometimes refuses a delete for a while for reasons that pass: a zone whose links were just deleted answers
 409 CannotDeleteResource "Cannot delete resource while nested resources exist" (azure-cli#15010,
@@ -16,16 +35,96 @@ kept, not deleted), so nothing depends on an earlier delete having worked. A rer
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from steps import all_steps
 from steps.base import Outcome, Progress, State, Step, Stopped
 from steps.context import SetupContext
+from wizard.core.ids import parse_id
 
 if TYPE_CHECKING:  # pragma: no cover
-    from wizard.core.record import SetupRecord
+    from wizard.core.config import SetupConfig
+    from wizard.core.record import ResourceEntry, SetupRecord
 
 DELETE_RETRY_BUDGET = 180.0  # seconds one delete is tried again while Azure answers "not yet"
+ALLOW_FLAG = "--allow-outside-config"  # how a person allows removing what is recorded outside the config
+
+
+class Changed(Exception):
+    """The resource is no longer what this tool made: it is kept, and the message says what differs and what to do."""
+
+
+@runtime_checkable
+class ChecksWhatItMade(Protocol):
+    """A step that notes what it created (`created_facts`, read back after apply) and compares before deleting."""
+
+    def created_facts(self, ctx: SetupContext, record_key: str, resource_id: str) -> dict[str, str]: ...
+
+    def undo_checked(self, ctx: SetupContext, record_key: str, resource_id: str, facts: dict[str, str],
+                     progress: Progress) -> str: ...
+
+
+def dns_client(ctx: SetupContext, resource_id: str) -> Any:
+    """The private DNS client of the subscription the id names (not the config's: the record says where)."""
+    return ctx.factory.privatedns(parse_id(resource_id).get("subscription") or ctx.subscription)
+
+
+def created_facts(step: Step[Any, Any], ctx: SetupContext, record_key: str, resource_id: str) -> dict[str, str]:
+    """What destroy will compare for a resource this step just made or confirmed ({} when the step notes nothing)."""
+    return step.created_facts(ctx, record_key, resource_id) if isinstance(step, ChecksWhatItMade) else {}
+
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """A resource the record says this tool created, outside the config's subscription or resource groups."""
+
+    key: str
+    id: str
+    why: str  # e.g. "in subscription A, and the config names subscription B"
+
+
+def removals(record: SetupRecord) -> list[tuple[str, ResourceEntry]]:
+    """What destroy would remove, in the order it removes them (newest first): the entries this tool created that
+    a step knows how to undo."""
+    out: list[tuple[str, ResourceEntry]] = []
+    for step in reversed(all_steps()):
+        out += [(key, entry) for key, entry in record.resources.items() if step.owns(key) and entry.created_by_tool]
+    return out
+
+
+def outside_config(config: SetupConfig, record: SetupRecord) -> list[Elsewhere]:
+    """The recorded resources destroy would remove that lie outside the config's subscription, or outside the
+    resource group the config names for them (the endpoint's, the zone's; a reused zone's links and record may be
+    in that zone's group)."""
+    sub = config.subscription_id.strip()
+    endpoint_groups = {config.resource_group.lower(): config.resource_group}
+    zone_groups = {config.zone_resource_group.lower(): config.zone_resource_group}
+    dns_groups = dict(zone_groups)
+    zone = record.resources.get("dns_zone")
+    if zone is not None and not zone.created_by_tool:
+        parts = parse_id(zone.id)
+        if parts.get("subscription", "").lower() == sub.lower() and parts.get("resource_group"):
+            dns_groups[parts["resource_group"].lower()] = parts["resource_group"]
+    out: list[Elsewhere] = []
+    for key, entry in removals(record):
+        parts = parse_id(entry.id)
+        have_sub, group = parts.get("subscription", ""), parts.get("resource_group", "")
+        if have_sub.lower() != sub.lower():
+            out.append(Elsewhere(key, entry.id, f"in subscription {have_sub or '?'}, and the config names "
+                                                f"subscription {sub or '(none)'}"))
+            continue
+        groups = endpoint_groups if key == "private_endpoint" else zone_groups if key == "dns_zone" else dns_groups
+        if group.lower() not in groups:
+            named = " or ".join(f"'{g}'" for g in groups.values())
+            out.append(Elsewhere(key, entry.id, f"in resource group '{group}', and the config names {named}"))
+    return out
+
+
+def _facts(entry: ResourceEntry) -> dict[str, str]:
+    """The entry's facts, only the well-formed ones (the record file is the user's and may have been edited)."""
+    facts = entry.facts if isinstance(entry.facts, dict) else {}
+    return {k: v for k, v in facts.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def must_wait(exc: BaseException) -> bool:
@@ -39,15 +138,18 @@ def must_wait(exc: BaseException) -> bool:
     return code == "cannotdeleteresource" or "queued" in message
 
 
-def _undo(step: Step[Any, Any], ctx: SetupContext, key: str, rid: str, progress: Progress) -> str:
-    """One resource's undo, tried again while Azure says it must wait."""
+def _undo(step: Step[Any, Any], ctx: SetupContext, key: str, entry: ResourceEntry, progress: Progress) -> str:
+    """One resource's checked undo, tried again while Azure says it must wait."""
     from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
+    rid = entry.id
     started = time.monotonic()
     delay = min(max(ctx.factory.settings.polling_interval, 0.05), 5.0)
     attempt = 1
     while True:
         try:
+            if isinstance(step, ChecksWhatItMade):
+                return step.undo_checked(ctx, key, rid, _facts(entry), progress)
             return step.undo(ctx, key, rid, progress)
         except ResourceNotFoundError:
             return f"{rid} was already gone"
@@ -64,11 +166,23 @@ def _undo(step: Step[Any, Any], ctx: SetupContext, key: str, rid: str, progress:
             delay = min(delay * 2, 30.0)
 
 
-def teardown(ctx: SetupContext, record: SetupRecord, progress: Progress) -> list[Outcome]:
+def refused_outcomes(elsewhere: list[Elsewhere]) -> list[Outcome]:
+    """Destroy stopped before deleting anything: one outcome per resource recorded outside the config."""
+    return [Outcome(e.key, State.BLOCKED,
+                    f"kept {e.id}: it is {e.why}, so nothing was deleted; point the config back at it, or allow "
+                    f"removing it where it was created ({ALLOW_FLAG}).", details=[e.id], error_code="OutsideConfig")
+            for e in elsewhere]
+
+
+def teardown(ctx: SetupContext, record: SetupRecord, progress: Progress, *,
+             allow_outside_config: bool = False) -> list[Outcome]:
     from azure.core.exceptions import HttpResponseError
 
     from wizard.core.errors import explain
 
+    elsewhere = outside_config(ctx.config, record)
+    if elsewhere and not allow_outside_config:
+        return refused_outcomes(elsewhere)
     outcomes: list[Outcome] = []
     for step in reversed(all_steps()):
         for key, entry in list(record.resources.items()):
@@ -79,13 +193,23 @@ def teardown(ctx: SetupContext, record: SetupRecord, progress: Progress) -> list
                 continue
             progress("destroy", f"removing {key.replace('_', ' ')}")
             try:
-                what = _undo(step, ctx, key, entry.id, progress)
+                what = _undo(step, ctx, key, entry, progress)
             except Stopped as exc:
                 outcomes.append(Outcome(key, State.WAITING, f"{exc} Run destroy again to go on.",
                                         error_code="Stopped"))
                 return outcomes
+            except Changed as exc:   # kept in Azure and in the record
+                outcomes.append(Outcome(key, State.CONFLICT, str(exc), details=[entry.id], error_code="Changed"))
+                continue
             except HttpResponseError as exc:
                 e = explain(exc, subscription_id=ctx.subscription)
+                if exc.status_code == 412:   # If-Match refused: it changed after the check; never sent again blindly
+                    outcomes.append(Outcome(
+                        key, State.CONFLICT, f"kept {entry.id}: it changed between the check and the delete (Azure "
+                                             "answered 412 PreconditionFailed), so it was not deleted: run destroy "
+                                             "again to check it once more.",
+                        details=[entry.id], error_code="PreconditionFailed", correlation_id=e.correlation_id))
+                    continue
                 outcomes.append(Outcome(key, State.FAILED, e.sentence, details=[entry.id], error_code=e.code,
                                         correlation_id=e.correlation_id))
                 continue  # the later undos re-read what they remove, so they go on

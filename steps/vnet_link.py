@@ -252,11 +252,54 @@ class LinkVnets(Step[LinksObservation, LinksPayload]):
         return record_key.startswith("vnet_link:")
 
     def undo(self, ctx: SetupContext, record_key: str, resource_id: str, progress: Progress) -> str:
+        return self.undo_checked(ctx, record_key, resource_id, {}, progress)
+
+    def created_facts(self, ctx: SetupContext, record_key: str, resource_id: str) -> dict[str, str]:
+        """The VNet the link links, right after this step made (or confirmed) it, for destroy to compare."""
+        from steps.teardown import dns_client
+
+        if not self.owns(record_key):
+            return {}
+        for zone in ctx.zones():
+            link = next((lk for lk in zone.links if same_id(lk.id, resource_id)), None)
+            if link is not None and link.vnet_id:
+                return {"vnet_id": link.vnet_id}
         parts = parse_id(resource_id)
-        poller = ctx.dns().virtual_network_links.begin_delete(parts.get("resource_group", ""), parts["privatednszones"],
-                                                              parts["virtualnetworklinks"])
-        wait_for_poller(poller, ctx, "destroy", f"removing link {parts['virtualnetworklinks']}", progress)
-        return f"removed {resource_id}"
+        got = dns_client(ctx, resource_id).virtual_network_links.get(
+            parts.get("resource_group", ""), parts["privatednszones"], parts["virtualnetworklinks"])
+        return {"vnet_id": got.virtual_network.id} if got.virtual_network is not None else {}
+
+    def undo_checked(self, ctx: SetupContext, record_key: str, resource_id: str, facts: dict[str, str],
+                     progress: Progress) -> str:
+        """Delete the link where it was made, only while it links the VNet this tool linked, with If-Match on the
+        etag of that read (VirtualNetworkLinks_Delete takes If-Match: privatedns.json 2024-06-01)."""
+        from azure.core import MatchConditions
+
+        from steps.teardown import Changed, dns_client
+
+        parts = parse_id(resource_id)
+        rg, zone, name = parts.get("resource_group", ""), parts["privatednszones"], parts["virtualnetworklinks"]
+        dns = dns_client(ctx, resource_id)
+        link = dns.virtual_network_links.get(rg, zone, name)
+        have = link.virtual_network.id if link.virtual_network is not None else ""
+        wanted, note = facts.get("vnet_id"), ""
+        if wanted is not None:
+            same = same_id(have, wanted)
+            was = f"{vnet_name_of(wanted)} ({resource_group_of(wanted)})"
+        else:   # a record written before facts existed: its key names the VNet ("<vnet>" or "<rg>/<vnet>")
+            key_rg, _, key_vnet = record_key.partition(":")[2].rpartition("/")
+            same = vnet_name_of(have).lower() == key_vnet.lower() and \
+                (not key_rg or resource_group_of(have).lower() == key_rg.lower())
+            was = f"{key_vnet} ({key_rg})" if key_rg else key_vnet
+            note = " (the setup record is older than this check: only the VNet's name was compared)"
+        if not same:
+            now = f"{vnet_name_of(have)} ({resource_group_of(have)})" if have else "no VNet"
+            raise Changed(f"kept link {name}: it links {now}, not {was} as this tool made it, so someone replaced it "
+                          "after setup; delete it yourself if nothing uses it, then run destroy again.")
+        poller = dns.virtual_network_links.begin_delete(rg, zone, name, etag=link.etag,
+                                                        match_condition=MatchConditions.IfNotModified)
+        wait_for_poller(poller, ctx, "destroy", f"removing link {name}", progress)
+        return f"removed {resource_id}{note}"
 
     def _link(self, ctx: SetupContext, payload: LinksPayload, item: LinkPlanItem,
               progress: Progress) -> StepFailed | None:

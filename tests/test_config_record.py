@@ -32,6 +32,19 @@ def test_parse_good_config_round_trips():
     assert parse_config(cfg.to_toml()) == cfg
 
 
+@pytest.mark.parametrize("value", ["tab\there", "new\nline", "esc\x1b[2J", "nul\x00", "del\x7f", 'quote"back\\',
+                                   "bell\x07osc", "unicode \u202e é", "lone \ud800 surrogate"])
+def test_any_value_the_wizard_saves_reads_back(value):
+    """The wizard saves whatever was typed or read as TOML: every value must read back (a lone surrogate, which
+    TOML cannot hold, as U+FFFD)."""
+    config = SetupConfig(alias=value, api_url=value, resource_group=value, vnet=value, subnet=value,
+                         linked_vnets=[value, "x"], link_name=value)
+    back = parse_config(config.to_toml().encode("utf-8").decode("utf-8"))
+    expected = value.replace("\ud800", "\ufffd")
+    assert (back.alias, back.api_url, back.resource_group, back.vnet, back.subnet, back.link_name) == (expected,) * 6
+    assert back.linked_vnets == [expected, "x"]
+
+
 def test_unknown_keys_and_sections_are_named():
     with pytest.raises(ConfigError) as err:
         parse_config(GOOD + "\n[extra]\nx = 1\n")

@@ -66,6 +66,22 @@ def test_whole_setup_line_by_line(sandbox, sdk, tmp_path):
     assert len(read_entries(transcript.path)) > 10
 
 
+def test_a_refused_state_directory_is_said_once_and_the_questions_go_on(sandbox, tmp_path, monkeypatch):
+    from wizard.core.statefiles import StateDirError
+
+    def refuse(self, record):
+        raise StateDirError(f"The state directory {self.directory} belongs to another user: set ASTRO_PL_STATE_DIR.")
+
+    monkeypatch.setattr(RecordStore, "save", refuse)
+    keys = (sandbox.demo_alias + ENTER + sandbox.demo_api_url + ENTER
+            + "rg-aks" + ENTER + "vnet-aks" + ENTER + "snet-priv" + ENTER + CTRL_C)
+    code, out, _ = run_wizard(sandbox, tmp_path / "state", keys)
+    assert code == 130, out
+    assert out.count("Your answers are not saved: The state directory") == 1
+    assert "Stopped. Your answers could not be saved" in out and "Stopped. Your answers are saved" not in out
+    assert "Traceback" not in out
+
+
 def test_validation_then_stop_then_resume_with_saved_answers(sandbox, tmp_path):
     state = tmp_path / "state"
     keys = ("not-an-alias" + ENTER              # refused by check_alias: the prompt stays

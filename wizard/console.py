@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from steps.registry import BY_KEY, label
 from wizard.core.constants import PROG
+from wizard.core.sanitize import clean_line, clean_text
 from wizard.core.states import look
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -27,19 +28,28 @@ T = TypeVar("T")
 
 
 def err(message: str) -> None:
-    """One line on standard error, prefixed with the program's name."""
-    print(f"{PROG}: {message}", file=sys.stderr)
+    """One line on standard error, prefixed with the program's name (its own lines kept, everything else that
+    could drive the terminal removed: messages quote Azure and config files)."""
+    print(f"{PROG}: {clean_text(message)}", file=sys.stderr)
+
+
+def say(text: object = "", out: TextIO | None = None) -> None:
+    """Print text that may quote Azure, Astro, DNS or a file: its lines kept, anything that could drive the
+    terminal removed (`wizard.core.sanitize.clean_text`). For lines the tool writes around such values."""
+    print(clean_text(text), file=out or sys.stdout, flush=True)
 
 
 def plan_lines(plans: Iterable[Plan[Any]], *, title: str) -> list[str]:
-    """Each step's state, summary, details and notes, numbered as in the documented procedure."""
-    out = [title]
+    """Each step's state, summary, details and notes, numbered as in the documented procedure. Summaries, details
+    and notes quote Azure (a connection's description is written by the Private Link Service's owner) and the
+    config: each is one safe line (`wizard.core.sanitize`), so none can drive the terminal or forge a line."""
+    out = [clean_line(title)]
     for p in plans:
         step, state = BY_KEY[p.step], look(p.state.value)
         out.append(f"  {state.glyph} {step.number}. {step.title}: {state.word}")
-        out.append(f"        {p.summary}")
-        out += [f"          {d}" for d in p.details]
-        out += [f"        note: {w}" for w in p.warnings]
+        out.append(f"        {clean_line(p.summary)}")
+        out += [f"          {clean_line(d)}" for d in p.details]
+        out += [f"        note: {clean_line(w)}" for w in p.warnings]
     return out
 
 
@@ -48,6 +58,7 @@ def print_plans(plans: Iterable[Plan[Any]], out: TextIO | None = None, *, title:
 
 
 def plans_json(plans: Iterable[Plan[Any]]) -> str:
+    """The plans for programs; `json.dumps` escapes every control character (and, by default, all non-ASCII)."""
     return json.dumps({"steps": [p.to_json() for p in plans]}, indent=2)
 
 
@@ -77,12 +88,12 @@ class ProgressPrinter:
                 line = f"  ... {name}: started"
             else:
                 line = f"  ... {name}: {event.message}"
-            print(line, file=self.out, flush=True)
+            print(clean_line(line), file=self.out, flush=True)
 
 
 def outcome_line(outcome: Outcome) -> str:
     """One removed-or-kept line of destroy."""
-    return f"  {look(outcome.state.value).glyph} {outcome.summary}"
+    return f"  {look(outcome.state.value).glyph} {clean_line(outcome.summary)}"
 
 
 def problem_lines(result: RunResult) -> list[str]:
@@ -90,10 +101,10 @@ def problem_lines(result: RunResult) -> list[str]:
     out: list[str] = []
     for o in result.outcomes.values():
         if o.state.value in ("failed", "conflict"):
-            out.append(f"{label(o.step)}: {o.summary}")
-            out += [f"    {d}" for d in o.details]
+            out.append(f"{label(o.step)}: {clean_line(o.summary)}")
+            out += [f"    {clean_line(d)}" for d in o.details]
             if o.correlation_id:
-                out.append(f"    (Azure correlation id for support: {o.correlation_id})")
+                out.append(f"    (Azure correlation id for support: {clean_line(o.correlation_id)})")
     return out
 
 
@@ -102,7 +113,7 @@ def confirm(question: str) -> bool:
     if not sys.stdin or not sys.stdin.isatty():
         return False
     try:
-        answer = input(f"{question} [y/N] ")
+        answer = input(f"{clean_line(question)} [y/N] ")
     except EOFError:
         return False
     return answer.strip().lower() in ("y", "yes")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from steps.registry import resource_order
 from wizard.core.redact import Redactor
+from wizard.core.sanitize import clean_line
 
 if TYPE_CHECKING:  # pragma: no cover
     import argparse
@@ -40,8 +41,8 @@ def render_report(engine: Engine, plans: list[Plan] | None = None, *, redact: bo
     r = Redactor(redact, {cfg.subscription_id.strip()} if cfg.subscription_id.strip() else set())
     out = io.StringIO()
 
-    def line(text: str = "") -> None:
-        out.write(r(text) + "\n")
+    def line(text: str = "") -> None:  # one line each: what Azure, the record or the log says cannot add one
+        out.write(r(clean_line(text)) + "\n")
 
     cid = cfg.cluster_id or "(unknown: the API URL is not valid)"
     stamp = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M:%S UTC")

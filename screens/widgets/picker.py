@@ -93,7 +93,7 @@ class Picker(Vertical):
     def compose(self) -> ComposeResult:
         yield Input(placeholder=f"Type to filter {self.what}", classes="picker-filter", compact=True)
         yield OptionList(classes="picker-options")
-        yield Static("", classes="picker-status")
+        yield Static("", classes="picker-status", markup=False)  # it quotes the filter typed and Azure's errors
 
     def on_mount(self) -> None:
         self.query_one(OptionList).loading = self.loading_items
@@ -162,7 +162,7 @@ class Picker(Vertical):
         status = self.query_one(".picker-status", Static)
         total = getattr(self, "_total", 0)
         if self.error:
-            status.update(Text(self.error, style="bold red"))
+            status.update(Text(self.redact(self.error), style="bold red"))
             return
         parts = []
         if self.loading_items:
@@ -178,7 +178,7 @@ class Picker(Vertical):
         if self.note:
             status.update(Text(" ".join(parts) + "\n") + Text(self.redact(self.note), style="yellow"))
             return
-        status.update(" ".join(parts))
+        status.update(self.redact(" ".join(parts)))
 
     @on(Input.Changed, ".picker-filter")
     def _changed(self, event: Input.Changed) -> None:

@@ -1,6 +1,10 @@
 """The verify report as people and programs read it: one line per check with a text glyph, then the diagnoses
 with next actions (and, when the checks probably ran outside the VNet, the commands to run them inside the
 cluster); or JSON with every check's `name`, `ok`, `detail`, `diagnosis` and `fix_step`.
+
+Details quote what Azure, DNS and the HTTPS endpoint answered (a connection's description is written by the
+Private Link Service's owner): every text line is made one safe line (`wizard.core.sanitize.clean_line`); the
+JSON needs nothing (`json.dumps` escapes control characters).
 """
 
 from __future__ import annotations
@@ -8,6 +12,7 @@ from __future__ import annotations
 import json
 
 from steps.verify.models import VerifyReport
+from wizard.core.sanitize import clean_line
 
 GLYPH_OK, GLYPH_FAIL, GLYPH_SKIP = "[ok]  ", "[FAIL]", "[skip]"
 
@@ -47,7 +52,7 @@ def render_text(report: VerifyReport, config_path: str | None = None) -> str:
     if not failed:
         lines.append(f"All {len(report.checks)} checks passed in {report.duration:.2f} s: the agents reach Astro "
                      "through the private endpoint. Confirm in the Astro UI that they heartbeat as Healthy.")
-        return "\n".join(lines) + "\n"
+        return "\n".join(clean_line(line) for line in lines) + "\n"
     lines.append(f"{len(failed)} of {len(report.checks)} checks failed ({report.duration:.2f} s).")
     lines.append("")
     lines.append("What to do:")
@@ -66,7 +71,7 @@ def render_text(report: VerifyReport, config_path: str | None = None) -> str:
         lines.append(f"{lead}Run the same checks from inside the cluster (add `-n <namespace>` where the agents run):")
         lines += [f"    {cmd}" for cmd in report.inside_commands]
         lines.append("  Expect the endpoint's private IP from nslookup, and `404 page not found` from curl.")
-    return "\n".join(lines) + "\n"
+    return "\n".join(clean_line(line) for line in lines) + "\n"
 
 
 def render_json(report: VerifyReport) -> str:

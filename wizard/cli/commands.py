@@ -16,7 +16,9 @@ from wizard.console import (
     print_plans,
     problem_lines,
     run_interruptibly,
+    say,
 )
+from wizard.core.sanitize import clean_line
 
 if TYPE_CHECKING:  # pragma: no cover
     from wizard.engine import Engine, RunResult
@@ -105,7 +107,8 @@ def print_summary(engine: Engine, result: RunResult) -> None:
         approval = result.outcomes.get("approval")
         print("Everything is in place except Astronomer's approval. Send this to Astronomer support:\n")
         if approval:
-            print("\n".join("    " + line for line in approval.details))
+            for line in approval.details:  # the support text quotes Azure's names and the alias
+                say("    " + clean_line(line))
         print("\nThen run `astro-privatelink status` (or apply again) to see the approval.")
     elif code == EXIT_STOPPED:
         print("Stopped. Run the same command again to resume where it stopped.")
@@ -140,30 +143,61 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_destroy(args: argparse.Namespace) -> int:
-    """0 removed (or nothing to remove); 1 a delete failed; 2 not confirmed; 130 stopped (a rerun goes on)."""
-    from wizard.engine import EXIT_STOPPED
+    """0 removed (or nothing to remove); 1 a delete failed, or something was kept because it changed since this tool
+    made it; 2 not confirmed, or the record lists resources outside the config's subscription or resource groups
+    (nothing deleted; --allow-outside-config removes them where they were created); 130 stopped (a rerun goes on).
+    Every id is shown in full, its subscription masked under --redact."""
+    from dataclasses import replace
 
-    engine = make_engine(args, on_event=ProgressPrinter(sys.stdout))
-    record = engine.record
-    owned = [k for k, e in (record.resources.items() if record else []) if e.created_by_tool]
-    if not owned:
-        print(f"Nothing to remove: this tool has no record of creating anything for cluster "
-              f"{engine.config.cluster_id}.")
-        return 0
-    print("This removes what astro-privatelink created for cluster "
-          f"{engine.config.cluster_id}: {', '.join(owned)}.")
+    from wizard.core.ids import parse_id
+    from wizard.core.redact import Redactor
+    from wizard.engine import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_STOPPED, Event
+
+    redact = Redactor(on=bool(args.redact or args.destroy_redact))
+    printer = ProgressPrinter(sys.stdout)
+
+    def show(event: Event) -> None:
+        printer(replace(event, message=redact(event.message)))
+
+    engine = make_engine(args, on_event=show)
+    cluster = engine.config.cluster_id
+    removals = engine.removals()
+    redact.known |= {engine.config.subscription_id} | {parse_id(rid).get("subscription", "") for _, rid in removals}
+    if not removals:
+        say(f"Nothing to remove: this tool has no record of creating anything for cluster {cluster}.")
+        return EXIT_OK
+    elsewhere = engine.outside_config()
+    outside = {e.id for e in elsewhere}
+    say(f"This removes what astro-privatelink created for cluster {cluster}, newest first"
+        + (" (* outside the config):" if elsewhere else ":"))
+    for _, rid in removals:
+        say(f"  {'*' if rid in outside else ' '} {redact(clean_line(rid))}")
+    if elsewhere:
+        reasons: dict[str, int] = {}
+        for e in elsewhere:
+            reasons[e.why] = reasons.get(e.why, 0) + 1
+        for why, count in reasons.items():
+            say(f"Outside the config: {redact(clean_line(why))} ({count} of them).")
+        if not args.allow_outside_config:
+            err(f"nothing was deleted: the setup record lists {len(elsewhere)} resource(s) outside what {args.config} "
+                "names (above); point its [azure] settings back at them, or run destroy again with "
+                "--allow-outside-config to remove them where they were created.")
+            return EXIT_BAD_INPUT
     if not args.yes and not confirm("Delete these from Azure?"):
         err("nothing was deleted (confirm at the prompt, or pass --yes).")
-        return 2
-    outcomes = run_interruptibly(engine, engine.destroy)
+        return EXIT_BAD_INPUT
+    outcomes = run_interruptibly(engine, lambda: engine.destroy(allow_outside_config=args.allow_outside_config))
     if outcomes is None:
         err("stopped. Run the same command again to remove what is left (the record still lists it).")
         return EXIT_STOPPED
     for o in outcomes:
-        print(outcome_line(o))
+        say(redact(outcome_line(o)))
+    states = {o.state.value for o in outcomes}
     if any(o.error_code == "Stopped" for o in outcomes):
         return EXIT_STOPPED
-    return 1 if any(o.state.value == "failed" for o in outcomes) else 0
+    if "blocked" in states:
+        return EXIT_BAD_INPUT
+    return EXIT_FAILED if states & {"failed", "conflict"} else EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     with_config(p)
     p.set_defaults(func=setup_command("destroy"))
     p.add_argument("--yes", "-y", action="store_true", help="do not ask before deleting")
+    p.add_argument("--allow-outside-config", action="store_true",
+                   help="also remove what the setup record lists outside the config's subscription or resource "
+                        "groups, where it was created (without it, destroy deletes nothing then)")
+    p.add_argument("--redact", action="store_true", dest="destroy_redact",
+                   help="mask subscription ids in what is shown (last 4 characters kept)")
 
     p = sub.add_parser("verify", help="check the setup from Azure and the network (DNS, HTTPS) and diagnose failures")
     with_config(p)
@@ -109,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sandbox", help="run the local sandbox Azure in the foreground (Ctrl+C stops it)")
     p.set_defaults(func=run_sandbox)
-    p.add_argument("--world", choices=["demo", "large"], default="demo", help="seed world (default: demo)")
+    p.add_argument("--world", choices=["demo", "large", "two-subscriptions"], default="demo",
+                   help="seed world (default: demo; two-subscriptions adds a second subscription)")
     p.add_argument("--approve-after", type=float, metavar="SECONDS",
                    help="approve new endpoint connections after this many seconds")
     return parser

@@ -129,10 +129,8 @@ class SetupConfig:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def to_toml(self) -> str:
-        """The config file form of these answers (what `load_config` reads back)."""
-        def q(value: str) -> str:
-            return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
+        """The config file form of these answers (what `load_config` reads back, whatever the values hold)."""
+        q = _toml_string
         lines = ["[astro]", f"alias = {q(self.alias)}", f"api_url = {q(self.api_url)}", "",
                  "[azure]", f"subscription_id = {q(self.subscription_id)}",
                  f"resource_group = {q(self.resource_group)}", "",
@@ -150,6 +148,24 @@ class SetupConfig:
         return "\n".join(lines) + "\n"
 
 
+def _toml_string(value: str) -> str:
+    """A TOML basic string holding exactly `value`: quotes, backslashes and control characters (C0 and DEL, which
+    TOML forbids raw) escaped; a lone surrogate, which no TOML escape can hold, becomes U+FFFD."""
+    out = ['"']
+    for ch in value:
+        code = ord(ch)
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\u{code:04x}")
+        elif 0xD800 <= code <= 0xDFFF:
+            out.append("\ufffd")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
 _SECTIONS: dict[str, dict[str, str]] = {
     "astro": {"alias": "alias", "api_url": "api_url"},
     "azure": {"subscription_id": "subscription_id", "resource_group": "resource_group"},
@@ -164,6 +180,9 @@ def parse_config(text: str, *, source: str = "config") -> SetupConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source} is not valid TOML: {exc}.") from None
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        raise ConfigError(f"{source} is not valid TOML this tool can read: its arrays or tables are nested too "
+                          "deeply.") from None
     problems: list[str] = []
     values: dict[str, Any] = {}
     for section, table in data.items():

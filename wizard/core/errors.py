@@ -8,9 +8,10 @@ correlation ids Azure support asks for are kept beside the sentence, not in it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from wizard.core.constants import ASTRO_DNS_ZONE
+from wizard.core.settings import hide_secrets
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,14 @@ def _last(resource_id: str) -> str:
 
 
 def explain(exc: BaseException, *, alias: str | None = None, subscription_id: str | None = None) -> Explained:
-    """One sentence for any exception the Azure SDK or the network raised."""
+    """One sentence for any exception the Azure SDK or the network raised; the access token never in it (an HTTP
+    client quotes a header it refuses, and messages are shown, logged and put in `report`)."""
+    explained = _explain(exc, alias=alias, subscription_id=subscription_id)
+    sentence = hide_secrets(explained.sentence)
+    return explained if sentence == explained.sentence else replace(explained, sentence=sentence)
+
+
+def _explain(exc: BaseException, *, alias: str | None, subscription_id: str | None) -> Explained:
     from azure.core.exceptions import (
         ClientAuthenticationError,
         HttpResponseError,
@@ -133,7 +141,7 @@ def explain(exc: BaseException, *, alias: str | None = None, subscription_id: st
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
+    text = hide_secrets(str(exc)).strip().splitlines()  # before cutting: a cut token would no longer be recognised
     return (text[0] if text else type(exc).__name__)[:300]
 
 

@@ -8,6 +8,8 @@ ASTRO_PL_POLLING_INTERVAL (seconds between long-running-operation polls when the
 from __future__ import annotations
 
 import os
+import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -30,6 +32,53 @@ class SettingsError(ValueError):
     """A setting has a value the tool cannot use; the message says which and why."""
 
 
+# -- the access token: checked when read, and hidden wherever text leaves the tool -----------------------------
+# A bearer token is RFC 6750's b64token (section 2.1: letters, digits and -._~+/ then '='s); this accepts any visible
+# ASCII and refuses what breaks an HTTP header: a space, a line break, a control character, anything past ASCII.
+# Such a token never reaches Azure anyway: the HTTP client refuses the header and quotes it, token and all, in its
+# error (requests' InvalidHeader: "Invalid leading whitespace, reserved character(s), or return character(s) in
+# header value: 'Bearer ...'"), which then reached the terminal, the request log and `report`.
+_TOKEN_CHARS = re.compile(r"[\x21-\x7e]+")
+_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
+_SECRET_PIECE = re.compile(r"[\x21-\x7e]{8,}")  # the visible runs of a token a wrapped paste broke up
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+HIDDEN = "<hidden>"
+
+
+def check_access_token(token: str, source: str = ENV_ACCESS_TOKEN) -> None:
+    """Raise SettingsError (never quoting the token) unless `token` is one line of visible ASCII."""
+    if _TOKEN_CHARS.fullmatch(token):
+        return
+    if any(c.isspace() or not c.isprintable() for c in token):
+        what = "a space, a line break or a control character inside it (a token pasted over several lines?)"
+    else:
+        what = "a character that is not ASCII"
+    raise SettingsError(f"{source} has {what}, and Azure access tokens have none: set it again as one line, e.g. "
+                        f"{source}=$(az account get-access-token --query accessToken -o tsv), then run again.")
+
+
+def remember_secret(value: str | None) -> None:
+    """Hide `value` (and each visible run of 8 or more characters in it) in every text `hide_secrets` cleans."""
+    if not value:
+        return
+    with _secrets_lock:
+        _secrets.add(value)
+        _secrets.update(_SECRET_PIECE.findall(value))
+
+
+def hide_secrets(text: str) -> str:
+    """`text` with every remembered secret and every `Bearer <token>` replaced by <hidden>."""
+    if not text:
+        return text
+    with _secrets_lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, HIDDEN)
+    return _BEARER.sub(r"\1" + HIDDEN, text)
+
+
 @dataclass(frozen=True)
 class AzureSettings:
     """How to reach Azure Resource Manager. The token is never shown in repr or written anywhere."""
@@ -42,6 +91,9 @@ class AzureSettings:
     # busy subscription throttles often and every step is safe to repeat. Tests shrink the backoff.
     retry_status: int = 8
     retry_backoff_factor: float = 0.8
+
+    def __post_init__(self) -> None:
+        remember_secret(self.access_token)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, arm_endpoint: str | None = None,
@@ -57,7 +109,10 @@ class AzureSettings:
         ca = ca_file or env.get(ENV_CA_FILE) or None
         if ca and not os.path.isfile(ca):
             raise SettingsError(f"The CA file {ca!r} (from {ENV_CA_FILE} or --ca-file) does not exist.")
-        token = access_token or env.get(ENV_ACCESS_TOKEN) or None
+        token = (access_token or env.get(ENV_ACCESS_TOKEN) or "").strip() or None
+        if token:
+            remember_secret(token)  # hidden from here on, even in the refusal's own traceback
+            check_access_token(token)
         interval = polling_interval
         if interval is None:
             raw = env.get(ENV_POLLING_INTERVAL)
@@ -67,7 +122,7 @@ class AzureSettings:
                 raise SettingsError(f"{ENV_POLLING_INTERVAL}={raw!r} is not a number of seconds.") from None
         if interval < 0:
             raise SettingsError(f"The polling interval must be zero or more seconds, not {interval}.")
-        return cls(arm_endpoint=endpoint, access_token=token.strip() if token else None, ca_file=ca,
+        return cls(arm_endpoint=endpoint, access_token=token, ca_file=ca,
                    polling_interval=interval)
 
     def with_overrides(self, **changes: object) -> AzureSettings:

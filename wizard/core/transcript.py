@@ -34,6 +34,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from wizard.core.sanitize import clean_line
+from wizard.core.settings import hide_secrets
+from wizard.core.statefiles import StateDirError, open_append, secure_dir
+
 if TYPE_CHECKING:  # pragma: no cover
     from wizard.core.record import RecordStore
 
@@ -56,8 +60,8 @@ def _now_iso() -> str:
 def _clean_error(exc: BaseException) -> str:
     """An exception as one short line with no query string and no bearer token."""
     text = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
-    text = _BEARER.sub("Bearer <hidden>", _QUERY.sub("", text))
-    return text[:300]
+    text = hide_secrets(_BEARER.sub("Bearer <hidden>", _QUERY.sub("", text)))  # and the token, wherever it is
+    return clean_line(text)[:300]  # messages quote Azure and the network: nothing that could drive a terminal
 
 
 def _error_code(http_response: Any) -> str | None:
@@ -72,8 +76,14 @@ def _error_code(http_response: Any) -> str | None:
         return None
     err = body.get("error") if isinstance(body, dict) else None
     if isinstance(err, dict) and isinstance(err.get("code"), str):
-        return err["code"][:100]
+        return clean_line(err["code"])[:100]
     return None
+
+
+def _header(headers: Any, name: str) -> str | None:
+    """A header the log keeps, as one safe line (it is shown again by `report`)."""
+    value = headers.get(name)
+    return clean_line(value)[:200] if value is not None else None
 
 
 def entry_for(method: str, url: str, status: int | None, duration_ms: int | None, headers: Any = None,
@@ -87,8 +97,8 @@ def entry_for(method: str, url: str, status: int | None, duration_ms: int | None
         "path": urlsplit(url).path or "/",
         "status": status,
         "duration_ms": duration_ms,
-        "request_id": headers.get("x-ms-request-id"),
-        "correlation_id": headers.get("x-ms-correlation-request-id"),
+        "request_id": _header(headers, "x-ms-request-id"),
+        "correlation_id": _header(headers, "x-ms-correlation-request-id"),
         "attempt": attempt,
     }
     if retried:
@@ -141,16 +151,21 @@ class Transcript:
     def _write_locked(self, lines: list[str]) -> None:
         assert self._path is not None
         try:
-            self._path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # The state directory rules (wizard.core.statefiles): 0700, never another user's (loose permissions are
+            # fixed and reported by the setup records' check); the log is appended to without following a symlink,
+            # only as a regular file of the user's, 0600.
+            secure_dir(self._path.parent, create=True, fix=False)
             try:
-                if self._path.stat().st_size > MAX_BYTES:
+                if os.lstat(self._path).st_size > MAX_BYTES:
                     os.replace(self._path, self._path.with_name(self._path.name + ".1"))
             except FileNotFoundError:
                 pass
-            fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = open_append(self._path)
             with os.fdopen(fd, "a", encoding="utf-8") as fh:
                 fh.write("".join(line + "\n" for line in lines))
             self.write_error = None
+        except StateDirError as exc:
+            self.write_error = str(exc)
         except OSError as exc:  # never break a setup because the log cannot be written
             self.write_error = f"The request log {self._path} could not be written ({exc.strerror})."
 
@@ -236,8 +251,8 @@ def read_entries(path: str | Path, *, last: int | None = None) -> list[dict[str,
             item = json.loads(line)
         except ValueError:
             continue
-        if isinstance(item, dict):
-            out.append(item)
+        if isinstance(item, dict):  # a log written before the token was hidden everywhere shows it no more
+            out.append({k: hide_secrets(v) if isinstance(v, str) else v for k, v in item.items()})
     return out
 
 

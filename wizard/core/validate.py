@@ -99,7 +99,12 @@ def check_api_url(url: str) -> ApiUrlCheck:
     if "://" not in value:
         value = "https://" + value
         out.warnings.append("No scheme given; assuming https://.")
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # a '[' or ']' outside an IPv6 host (a typo, pasted markup, an escape sequence)
+        out.problems.append("The API URL is not a valid URL: copy it again from your Deployment's details in the "
+                            "Astro UI (https://<cluster-id>.external.astronomer.run).")
+        return out
     if parts.scheme.lower() != "https":
         out.problems.append(f"The API URL must use https://, not {parts.scheme}://.")
         return out

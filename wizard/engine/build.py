@@ -83,8 +83,9 @@ class Workspace:
 
     def save_answers(self, config: SetupConfig, record: SetupRecord | None) -> Saved:
         """Write the answers to the setup record of their cluster (loading or starting it when `record` is
-        another cluster's) and to the config file beside it. Raises OSError when the state directory is not
-        writable."""
+        another cluster's) and to the config file beside it (both 0600, written atomically, never through a
+        symlink). Raises OSError when the state directory is not writable, StateDirError (a SettingsError) when it
+        belongs to another user."""
         cid = config.cluster_id
         if not cid:
             return Saved(record)

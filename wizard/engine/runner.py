@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING
 
 from steps import all_steps
 from steps.approval import WaitForApproval
@@ -22,6 +23,9 @@ from wizard.core.config import SetupConfig
 from wizard.core.errors import StepFailed, explain
 from wizard.core.record import RecordStore, SetupRecord
 from wizard.engine.results import ApprovalPolling, Event, RunResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    from steps.teardown import Elsewhere
 
 
 class Engine:
@@ -155,9 +159,11 @@ class Engine:
     def _run_step(self, step: Step, wait_for_approval: bool) -> Outcome:
         self.emit(step.key, "start", step.title)
         intended: list[str] = []  # record keys first claimed by this run, before its write goes out
+        wrote = False  # this run wrote (or waited for what an earlier run of this tool started): note what it made
         try:
             plan = step.run_plan(self.ctx)
             creates, uses = plan.creates, plan.uses
+            wrote = plan.writes or plan.action is Action.WAITING
             if plan.writes:
                 if self.record is not None:
                     intended = [k for k in (creates or {}) if k not in self.record.resources]
@@ -197,8 +203,40 @@ class Engine:
                     self.record.remember(key, rid, created_by_tool=created)
                 if self.store is not None:
                     self.store.save(self.record)
+            if outcome.state is State.DONE:
+                self._note_facts(step, outcome.resources, wrote=wrote)
         self.emit(step.key, "outcome", outcome.summary, outcome.state.value)
         return outcome
+
+    def _note_facts(self, step: Step, resources: dict[str, str], *, wrote: bool) -> None:
+        """Note what this tool made (read back now), for destroy to compare before it deletes: after a run that
+        wrote, or once for what it made but has no facts about yet (a run stopped before noting them)."""
+        from azure.core.exceptions import AzureError
+
+        from steps.teardown import created_facts
+
+        assert self.record is not None
+        for key, rid in resources.items():
+            with self._lock:
+                entry = self.record.resources.get(key)
+                if entry is None or not entry.created_by_tool or entry.id.lower() != rid.lower() or \
+                        (entry.facts and not wrote):
+                    continue
+            try:
+                facts = created_facts(step, self.ctx, key, rid)
+            except AzureError as exc:
+                e = explain(exc, subscription_id=self.config.subscription_id)
+                self.progress(step.key, f"could not note what was made for a later destroy to check ({e.sentence}); "
+                                        "destroy will compare it with the config instead")
+                continue
+            if not facts:
+                continue
+            with self._lock:
+                entry = self.record.resources.get(key)
+                if entry is not None and entry.id.lower() == rid.lower():
+                    entry.facts = facts
+                    if self.store is not None:
+                        self.store.save(self.record)
 
     def _forget(self, keys: list[str]) -> None:
         if not keys or self.record is None:
@@ -210,16 +248,31 @@ class Engine:
                 self.store.save(self.record)
 
     # -- destroy -----------------------------------------------------------------------------------
-    def destroy(self) -> list[Outcome]:
-        """Remove what this tool created, newest first; never what it only reused."""
+    def removals(self) -> list[tuple[str, str]]:
+        """(record key, id) of what destroy would remove, in the order it removes them."""
+        from steps.teardown import removals
+
+        return [(key, entry.id) for key, entry in removals(self.record)] if self.record is not None else []
+
+    def outside_config(self) -> list[Elsewhere]:
+        """What destroy would remove that is recorded outside the config's subscription or resource groups."""
+        from steps.teardown import outside_config
+
+        return outside_config(self.config, self.record) if self.record is not None else []
+
+    def destroy(self, *, allow_outside_config: bool = False) -> list[Outcome]:
+        """Remove what this tool created, newest first, where the record says it is, and only while it is still what
+        this tool made; never what it only reused. With resources recorded outside the config's subscription or
+        resource groups it deletes nothing (BLOCKED outcomes) unless `allow_outside_config`."""
         from steps.teardown import teardown
 
         if self.record is None:
             return []
         self.ctx.refresh()
-        outcomes = teardown(self.ctx, self.record, self.progress)
+        outcomes = teardown(self.ctx, self.record, self.progress, allow_outside_config=allow_outside_config)
+        bad = (State.FAILED, State.CONFLICT, State.BLOCKED)
         with self._lock:
-            self.record.note("destroy", "failed" if any(o.state is State.FAILED for o in outcomes) else "done",
+            self.record.note("destroy", "failed" if any(o.state in bad for o in outcomes) else "done",
                              "; ".join(o.summary for o in outcomes) or "nothing to remove")
             if self.store is not None:
                 self.store.save(self.record)

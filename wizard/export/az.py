@@ -9,13 +9,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from wizard.export.common import commented, header_lines, support_lines
+from wizard.core.sanitize import needs_escape
+from wizard.export.common import commented, escaped, header_lines, support_lines
 from wizard.export.model import ExportPlan, LinkPart, default_filename, step_name
 
 
 def sh_quote(value: str) -> str:
-    """Always single-quoted, safe for any value."""
-    return "'" + value.replace("'", "'\"'\"'") + "'"
+    """Always single-quoted, safe for any value. A value holding a control, line-break or bidi character is
+    written in bash's ANSI-C quoting (`$'...'`, bash manual 3.1.2.4) with each such character as its UTF-8 bytes
+    (`\\xHH`, which bash 3.2 reads too), so the script holds no raw control character and each line stays one.
+    A NUL is left out: no shell variable can hold one (`$'\\x00'` would end the value there)."""
+    if not any(needs_escape(c) for c in value):
+        return "'" + value.replace("'", "'\"'\"'") + "'"
+    body = escaped(value.replace("\\", "\\\\").replace("'", "\\'"),
+                   lambda c: "".join(f"\\x{b:02x}" for b in c.encode("utf-8") if b))
+    return "$'" + body + "'"
 
 
 def render_az(xp: ExportPlan, now: datetime) -> str:

@@ -9,15 +9,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from wizard.export.common import commented, header_lines, label, support_lines
+from wizard.export.common import commented, escaped, header_lines, label, support_lines
 from wizard.export.model import ExportError, ExportPlan, default_filename
 
 NETWORK_API = "2023-11-01"
 DNS_API = "2020-06-01"
 
 
+_BICEP_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
 def bicep_quote(value: str) -> str:
-    v = value.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("${", "\\${")
+    """A Bicep string meaning exactly `value`: backslash, quote and `${` escaped, and any control, line-break or
+    bidi character as `\\n`, `\\r`, `\\t` or `\\u{X}` (Azure/bicep docs/spec/bicep.md, "Strings": a string
+    is declared on a single line; `\\u{x}` is any code point)."""
+    v = escaped(value.replace("\\", "\\\\").replace("'", "\\'").replace("${", "\\${"),
+                lambda c: _BICEP_ESCAPES.get(c) or f"\\u{{{ord(c):X}}}")
     return "'" + v + "'"
 
 

@@ -1,11 +1,20 @@
 """What the three renderers share: the header (what is left to do, what exists, how to run the file), the
-text for Astronomer support, comment blocks, and identifiers made from resource names."""
+text for Astronomer support, comment blocks, identifiers made from resource names, and the escaping of the
+characters no string literal may hold raw.
+
+Comment text quotes values Azure returned (link and group names, the A record's old addresses, the text for
+Astronomer support) and the config: `commented` splits it on every line break a parser or an editor could see
+(`str.splitlines`) and strips what could drive a terminal (`wizard.core.sanitize`), so a value never leaves its
+comment. String literals keep the value exact: each format's quoting escapes the characters `escaped` names.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 
+from wizard.core.sanitize import clean_lines, needs_escape
 from wizard.export.model import ExportPlan
 
 
@@ -34,8 +43,21 @@ def support_lines(xp: ExportPlan) -> list[str]:
 
 
 def commented(lines: list[str], mark: str) -> list[str]:
-    """Each line as a comment (`mark` is "#" or "//"); an empty line is the bare mark."""
-    return [f"{mark} {line}" if line else mark for line in lines]
+    """Each line as a comment (`mark` is "#" or "//"); an empty line is the bare mark. A line holding line breaks
+    becomes several comment lines, and nothing that could drive a terminal is kept."""
+    return [f"{mark} {part}" if part else mark for line in lines for part in clean_lines(line)]
+
+
+def escaped(value: str, escape: Callable[[str], str]) -> str:
+    """`value` with every character `needs_escape` names (controls, DEL, C1, line and paragraph separators, bidi
+    controls) written as `escape(char)`: a string literal that stays on its line, shows no terminal control
+    and cannot be reordered on screen, yet means the exact value. A lone surrogate (not UTF-8) becomes U+FFFD."""
+    out = []
+    for char in value:
+        if 0xD800 <= ord(char) <= 0xDFFF:
+            char = "\ufffd"
+        out.append(escape(char) if needs_escape(char) else char)
+    return "".join(out)
 
 
 def label(text: str, taken: set[str]) -> str:

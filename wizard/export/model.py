@@ -7,12 +7,12 @@ changed); `todo` and `existing` put that in the words every format's header uses
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from steps.registry import BY_KEY
 from wizard.core.constants import ASTRO_DNS_ZONE
+from wizard.core.statefiles import write_private
 
 FORMATS = ("az", "terraform", "bicep")
 SUFFIXES = {"az": ".sh", "terraform": ".tf", "bicep": ".bicep"}
@@ -122,7 +122,8 @@ def default_filename(cluster_id: str | None, fmt: str) -> str:
 
 
 def write_export(path: Path, text: str, fmt: str) -> None:
-    """Write an export to `path`; the az script is made executable. Raises OSError."""
-    path.write_text(text, encoding="utf-8")
-    if fmt == "az":
-        os.chmod(path, 0o755)
+    """Write an export to `path` atomically (temp file + rename: a symlink planted there is replaced, never followed;
+    a file half-written is never left). It names the subscription, groups and resources, so it is the user's alone:
+    0600, and the az script 0700 (the user asked for a script to run; executable for them, for nobody else).
+    Raises OSError."""
+    write_private(path, text, mode=0o700 if fmt == "az" else 0o600)

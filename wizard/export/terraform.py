@@ -11,12 +11,18 @@ from datetime import datetime
 from typing import Any
 
 from wizard.core.ids import parse_id
-from wizard.export.common import commented, header_lines, label, support_lines
+from wizard.export.common import commented, escaped, header_lines, label, support_lines
 from wizard.export.model import EndpointPart, ExportPlan
+
+_HCL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def hcl_quote(value: str) -> str:
-    v = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    """A quoted HCL string meaning exactly `value`: backslash and quote escaped, `${` and `%{` doubled, and any
+    control, line-break or bidi character as `\\n`, `\\r`, `\\t` or `\\uNNNN` (hashicorp/hcl
+    hclsyntax/spec.md, "Template Expressions": a quoted template may not hold a literal newline)."""
+    v = escaped(value.replace("\\", "\\\\").replace('"', '\\"'),
+                lambda c: _HCL_ESCAPES.get(c) or f"\\u{ord(c):04X}")
     return '"' + v.replace("${", "$${").replace("%{", "%%{") + '"'
 
 

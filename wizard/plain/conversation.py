@@ -37,7 +37,11 @@ class PlainWizard(PlainQuestions):
         except (Stop, KeyboardInterrupt, EOFError):
             self.save(quiet=True)
             self.say("")
-            self.say("Stopped. Your answers are saved; run the same command again to resume where you left off.")
+            if self._state_dir_refused:
+                self.say("Stopped. Your answers could not be saved (see above); nothing was written to Azure.")
+            else:
+                self.say("Stopped. Your answers are saved; run the same command again to resume where you left "
+                         "off.")
             return EXIT_STOPPED
 
     # -- review, confirm, apply -------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from steps.registry import WORK_KEYS
+from wizard.core.sanitize import clean_line, clean_text
 from wizard.plain.prompter import Prompter, Stop, validator
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,6 +35,7 @@ class PlainQuestions:
         self.out = out or sys.stdout
         self.redact = redact
         self.approval = approval
+        self._state_dir_refused = False
         self.demo_defaults = demo_defaults
         self.record: SetupRecord | None = None
         self.allow_update: set[str] = set()
@@ -41,7 +43,8 @@ class PlainQuestions:
 
     # -- output ---------------------------------------------------------------------------------------
     def say(self, text: str = "") -> None:
-        print(text, file=self.out, flush=True)
+        """A line (or lines) for the person: what Azure, Astro or a file said in it cannot drive the terminal."""
+        print(clean_text(text), file=self.out, flush=True)
 
     def mask(self, value: str) -> str:
         if not self.redact or not value:
@@ -80,8 +83,8 @@ class PlainQuestions:
         done = sum(1 for k in WORK_KEYS if record.last_state(k) == "done")
         where = f", {record.answers.resource_group}/{record.answers.endpoint_name}" \
             if record.answers.resource_group else ""
-        return (f"Resume cluster {record.cluster_id} ({done} of {len(WORK_KEYS)} steps done{where}; updated "
-                f"{record.updated_at.replace('T', ' ')[:16]} UTC)")
+        return clean_line(f"Resume cluster {record.cluster_id} ({done} of {len(WORK_KEYS)} steps done{where}; "
+                          f"updated {record.updated_at.replace('T', ' ')[:16]} UTC)")
 
     def ask_astro(self) -> None:
         from wizard.core.validate import check_alias, check_api_url
@@ -175,7 +178,7 @@ class PlainQuestions:
             self.say(f"  Using subscription {subs[0].display_name} ({self.sub_label(cfg.subscription_id)}), the only "
                      "one this account sees.")
         else:
-            choices = [(f"{s.display_name or s.subscription_id}  ({self.sub_label(s.subscription_id)})",
+            choices = [(clean_line(f"{s.display_name or s.subscription_id}  ({self.sub_label(s.subscription_id)})"),
                         s.subscription_id) for s in subs]
             cfg.subscription_id = self.ask.pick("Subscription:", choices, default=cfg.subscription_id,
                                                 what="subscription")
@@ -195,7 +198,8 @@ class PlainQuestions:
             cfg.resource_group = self.ask.text("Resource group for the endpoint:", default=cfg.resource_group,
                                                validate=validator(check_resource_group_name))
         else:
-            choices = sorted(((f"{g.name}  ({g.location})", g.name) for g in groups), key=lambda c: c[1].lower())
+            choices = sorted(((clean_line(f"{g.name}  ({g.location})"), g.name) for g in groups),
+                             key=lambda c: c[1].lower())
             default = next((v for _, v in choices if v.lower() == cfg.resource_group.lower()), None)
             cfg.resource_group = self.ask.pick("Resource group for the endpoint (where your AKS cluster is):",
                                                choices, default=default, what="resource group")
@@ -231,7 +235,8 @@ class PlainQuestions:
             vnet_id(cfg.subscription_id, cfg.resource_group, cfg.vnet) if cfg.vnet else "")
         ordered = sorted(vnets, key=lambda v: (parse_id(v.id).get("resource_group", "").lower()
                                                != cfg.resource_group.lower(), v.name.lower()))
-        choices = [(f"{v.name}  ({parse_id(v.id).get('resource_group', '?')}, {v.location})", v.id) for v in ordered]
+        choices = [(clean_line(f"{v.name}  ({parse_id(v.id).get('resource_group', '?')}, {v.location})"), v.id)
+                   for v in ordered]
         default = next((v.id for v in vnets if current and v.id.lower() == current.lower()), None)
         chosen_id = self.ask.pick("Virtual network where your agents run (the endpoint goes in it):", choices,
                                   default=default, what="virtual network")
@@ -243,7 +248,8 @@ class PlainQuestions:
             self.say(f"  {vnet.name} has no subnet: add one in the Azure portal (any size from /28), then run again.")
             raise Stop()
         subnet_default = next((n for n in names if n.lower() == cfg.subnet.lower()), None)
-        cfg.subnet = self.ask.pick(f"Subnet of {vnet.name} for the endpoint:", [(n, n) for n in names],
+        cfg.subnet = self.ask.pick(clean_line(f"Subnet of {vnet.name} for the endpoint:"),
+                                   [(clean_line(n), n) for n in names],
                                    default=subnet_default, what="subnet")
         self.say(f"  The endpoint goes in {vnet.location}, the VNet's region.")
         self.save(quiet=True)
@@ -278,7 +284,8 @@ class PlainQuestions:
             typed = self.ask.text("Other VNets' resource ids:", default=", ".join(cfg.linked_vnets))
             cfg.linked_vnets = [v.strip() for v in typed.split(",") if v.strip()]
         else:
-            choices = [(f"{v.name}  ({parse_id(v.id).get('resource_group', '?')}, {v.location})", v.id) for v in vnets]
+            choices = [(clean_line(f"{v.name}  ({parse_id(v.id).get('resource_group', '?')}, {v.location})"), v.id)
+                       for v in vnets]
             checked = [v.id for v in vnets if any(same_id(v.id, x) for x in cfg.linked_vnets)]
             cfg.linked_vnets = self.ask.checkbox("Other VNets whose agents use this endpoint:", choices,
                                                  checked=checked)
@@ -286,8 +293,15 @@ class PlainQuestions:
 
     # -- record -------------------------------------------------------------------------------------------
     def save(self, *, quiet: bool = False) -> None:
+        from wizard.core.statefiles import StateDirError
+
         try:
             saved = self.workspace.save_answers(self.config, self.record)
+        except StateDirError as exc:  # another user's directory, or not a directory: said once, then carry on
+            if not self._state_dir_refused:
+                self._state_dir_refused = True
+                self.say(f"Your answers are not saved: {exc}")
+            return
         except OSError as exc:
             if not quiet:
                 self.say(f"Could not save your answers in {self.store.directory} ({exc.strerror}): check that "

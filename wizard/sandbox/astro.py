@@ -9,6 +9,13 @@ Per connection it consults `reachable(local_ip)`: when False (the private endpoi
 Approved) the TCP connection is accepted and then nothing is said, so clients time out as they do in Azure.
 Knobs are read with `getattr` from `knobs_getter()`: `astro_listening` False makes every address refuse
 connections; `astro_wrong_certificate` True presents a certificate for `other.example.invalid` instead.
+
+`astro_body` plays a server that will not stop talking (what a client must survive: the verify probe once kept a
+whole endless body in memory, 622 MB and growing, issue 11): "normal" (the default) is Go's 404 above;
+"endless" sends the 404's head (no Content-Length, Connection: close), then "404 page not found" and filler as fast
+as the client takes it, until it goes away; "drip" announces a 1 GiB body and sends a small piece of it every
+`astro_drip_seconds` (default 0.1); "drip_head" sends even the status line and headers one byte at a time, at that
+pace. `body_bytes_sent` counts what was sent that way, `open_connections` the connections being served.
 """
 
 from __future__ import annotations
@@ -40,18 +47,33 @@ def _wrong_certificate(knobs: object) -> bool:
     return bool(getattr(knobs, "astro_wrong_certificate", False))
 
 
-def not_found_response() -> bytes:
-    """The bytes Go's `http.NotFound` sends, with the connection closed after it."""
+def _body_mode(knobs: object) -> str:
+    mode = getattr(knobs, "astro_body", "normal") or "normal"
+    return mode if mode in ("normal", "endless", "drip", "drip_head") else "normal"
+
+
+def _drip_seconds(knobs: object) -> float:
+    return max(0.001, float(getattr(knobs, "astro_drip_seconds", 0.1) or 0.1))
+
+
+FILLER = b"." * 65536
+HUGE_BODY = 1 << 30
+
+
+def not_found_response(content_length: int | None = len(NOT_FOUND_BODY), *, with_body: bool = True) -> bytes:
+    """The bytes Go's `http.NotFound` sends, with the connection closed after it (`content_length` None: no
+    Content-Length header, the body ends when the connection does; `with_body` False: the head only)."""
+    length = f"Content-Length: {content_length}\r\n" if content_length is not None else ""
     head = (
         "HTTP/1.1 404 Not Found\r\n"
         "Content-Type: text/plain; charset=utf-8\r\n"
         "X-Content-Type-Options: nosniff\r\n"
         f"Date: {email.utils.formatdate(usegmt=True)}\r\n"
-        f"Content-Length: {len(NOT_FOUND_BODY)}\r\n"
+        f"{length}"
         "Connection: close\r\n"
         "\r\n"
     )
-    return head.encode("ascii") + NOT_FOUND_BODY
+    return head.encode("ascii") + (NOT_FOUND_BODY if with_body else b"")
 
 
 @dataclass
@@ -82,6 +104,7 @@ class AstroServer:
         self._good_ctx: ssl.SSLContext | None = None
         self._wrong_ctx: ssl.SSLContext | None = None
         self._reserve: socket.socket | None = None
+        self.body_bytes_sent = 0  # by the endless and drip bodies (astro_body)
 
     # --- lifecycle -----------------------------------------------------------------------------------------
 
@@ -95,6 +118,12 @@ class AstroServer:
     def addresses(self) -> list[str]:
         with self._lock:
             return list(self._listeners)
+
+    @property
+    def open_connections(self) -> int:
+        """Connections being served now (a client that closed its end is gone within a send or a poll)."""
+        with self._lock:
+            return len(self._conns)
 
     def start(self) -> AstroServer:
         if self._good_ctx is not None:
@@ -269,13 +298,38 @@ class AstroServer:
                 if self._read_request_head(tls) is None:
                     return
                 try:
-                    tls.sendall(not_found_response())
+                    mode = _body_mode(knobs)
+                    if mode == "normal":
+                        tls.sendall(not_found_response())
+                    else:
+                        self._talk_on(tls, mode, _drip_seconds(knobs))
                 except (OSError, ssl.SSLError):
                     return
         finally:
             with self._lock:
                 self._conns.pop(conn, None)
             conn.close()
+
+    def _talk_on(self, tls: ssl.SSLSocket, mode: str, every: float) -> None:
+        """The astro_body knob's answers: send until the client goes away (a send fails) or the server stops."""
+        if mode == "drip_head":
+            for byte in not_found_response():
+                if self._stopping.wait(every):
+                    return
+                tls.sendall(bytes([byte]))
+            return
+        if mode == "endless":
+            tls.sendall(not_found_response(None))
+            piece = FILLER
+        else:  # drip
+            tls.sendall(not_found_response(HUGE_BODY))
+            piece = FILLER[:64]
+        while not self._stopping.is_set():
+            if mode == "drip" and self._stopping.wait(every):
+                return
+            tls.sendall(piece)
+            with self._lock:
+                self.body_bytes_sent += len(piece)
 
     def _hold(self, conn: socket.socket) -> None:
         """Say nothing: swallow what the client sends until it gives up or the server stops."""

@@ -23,6 +23,9 @@ HIDDEN_ALIAS = "astro-other-pls.0b7e2d4c-1a3f-4e5d-9c8b-7a6f5e4d3c2b.westeurope.
 DEMO_CLUSTER_ID = "clmh597sg000208lb2kjhcn8q"
 # The signed-in principal (the `oid` claim of the sandbox's token).
 PRINCIPAL_ID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+# A second subscription in the same tenant (world "two-subscriptions"): the demo's names again, elsewhere.
+SECOND_SUBSCRIPTION_ID = "2b8e6f14-0c3d-4a9e-b7f5-6d1c9e0a3f58"
+SECOND_SUBSCRIPTION_NAME = "Contoso Data Platform - Staging"
 
 LOCATIONS = [
     Location("eastus2", "East US 2", "(US) East US 2", "US", "Virginia", "36.6681", "-78.3889", "centralus"),
@@ -161,6 +164,30 @@ def demo_world() -> World:
     return world
 
 
+def add_second_subscription(world: World) -> str:
+    """Another subscription of the same tenant with the demo's resource group, VNet and subnet names (other address
+    spaces), Contributor on it for the signed-in principal, and the demo alias visible to it. Returns its id."""
+    sub = SECOND_SUBSCRIPTION_ID
+    world.add_subscription(Subscription(sub, SECOND_SUBSCRIPTION_NAME, world.tenant_id))
+    world.add_group(sub, "rg-aks-prod", "eastus2", {"env": "staging"})
+    nsg = add_nsg(world, sub, "rg-aks-prod", "nsg-aks-nodes", "eastus2")
+    aks = add_vnet(world, sub, "rg-aks-prod", "vnet-aks-prod", "eastus2", ["127.22.0.0/16"])
+    add_subnet(world, aks, "snet-aks-nodes", "127.22.0.0/20", nsg)
+    add_subnet(world, aks, "snet-private-endpoints", "127.22.16.0/24")
+    world.role_assignments.append(RoleAssignment(PRINCIPAL_ID, CONTRIBUTOR.name, f"/subscriptions/{sub}"))
+    for alias in world.aliases.values():
+        if alias.visible_to:   # visible to the demo subscription: to this one as well
+            alias.visible_to.add(sub.lower())
+    return sub
+
+
+def two_subscription_world() -> World:
+    """The demo world plus `add_second_subscription`: the same names in two subscriptions of one tenant."""
+    world = demo_world()
+    add_second_subscription(world)
+    return world
+
+
 def large_world(vnets: int = 5000, groups: int = 50) -> World:
     """The demo world plus `vnets` VNets over `groups` resource groups in two regions, two subnets each."""
     world = demo_world()
@@ -191,11 +218,11 @@ def minimal_roles(subscription_id: str = SUBSCRIPTION_ID, endpoint_rg: str = "rg
     return pairs
 
 
-WORLDS = {"demo": demo_world, "large": large_world}
+WORLDS = {"demo": demo_world, "large": large_world, "two-subscriptions": two_subscription_world}
 
 
 def build(name: str) -> World:
-    """A fresh world by name ("demo" or "large")."""
+    """A fresh world by name ("demo", "large" or "two-subscriptions")."""
     try:
         return WORLDS[name]()
     except KeyError:

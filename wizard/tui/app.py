@@ -17,6 +17,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich.console import RenderableType
+from rich.text import Text
 from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -32,7 +34,9 @@ from wizard.core.config import SetupConfig, parse_config
 from wizard.core.constants import ENV_BENCH_FIRST_PAINT
 from wizard.core.record import RecordStore, SetupRecord
 from wizard.core.redact import Redactor
+from wizard.core.sanitize import clean_line, clean_text
 from wizard.core.settings import AzureSettings
+from wizard.core.statefiles import StateDirError
 from wizard.core.transcript import Transcript
 from wizard.tui import pages
 from wizard.tui.listings import Listings
@@ -298,8 +302,7 @@ class WizardApp(App[int]):
         try:
             if not self.config.cluster_id:
                 if self.config.alias or self.config.api_url:
-                    self.store.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-                    self.draft_path.write_text(self.config.to_toml(), encoding="utf-8")
+                    self.store.save_text(DRAFT_NAME, self.config.to_toml())  # 0600, atomic, in a private directory
                 return
             previous = self.record
             saved = self._workspace_now().save_answers(self.config, self.record)
@@ -312,7 +315,9 @@ class WizardApp(App[int]):
                 self.draft_path.unlink()
         except OSError as exc:
             self.notify(f"Could not save your answers ({exc.strerror}); check the state directory "
-                        f"{self.store.directory}.", severity="error", timeout=10)
+                        f"{self.store.directory}.", severity="error", timeout=10, markup=False)
+        except StateDirError as exc:  # another user's directory: the sentence says what to do
+            self.notify(str(exc), severity="error", timeout=10, markup=False)
 
     def load_draft(self) -> SetupConfig | None:
         try:
@@ -388,19 +393,9 @@ class WizardApp(App[int]):
 
     # -- navigation --------------------------------------------------------------------------------------
     def screen_for(self, page: str) -> Screen:
-        from screens.approval import ApprovalScreen
-        from screens.astro_details import AstroDetailsScreen
-        from screens.azure_account import AzureAccountScreen
-        from screens.create import CreateScreen
-        from screens.done import DoneScreen
-        from screens.placement import PlacementScreen
-        from screens.review import ReviewScreen
-        from screens.start import StartScreen
-        from screens.verify import VerifyScreen
+        from screens.catalog import screen_for
 
-        return {pages.START: StartScreen, "astro": AstroDetailsScreen, "azure": AzureAccountScreen,
-                "placement": PlacementScreen, "review": ReviewScreen, "create": CreateScreen,
-                "approval": ApprovalScreen, "verify": VerifyScreen, "done": DoneScreen}[page]()
+        return screen_for(page)
 
     def goto(self, page: str) -> None:
         """Show a page (saving the answers first)."""
@@ -425,10 +420,43 @@ class WizardApp(App[int]):
         self.known_ids.update(i.lower() for i in ids if i)
 
     def redact(self, text: str) -> str:
-        """Subscription and tenant ids masked (last 4 kept) when --redact is on; everything on screen goes here."""
-        if not self.redact_on or not text:
-            return text
-        return Redactor(True, self.known_ids | {self.config.subscription_id.lower()})(text)
+        """Text for the screen, made safe (`wizard.core.sanitize`), with subscription and tenant ids masked (last 4
+        kept) under --redact. Everything on screen that is not this tool's own words goes here."""
+        safe = clean_text(text)
+        if not self.redact_on or not safe:
+            return safe
+        return Redactor(True, self.known_ids | {self.config.subscription_id.lower()})(safe)
+
+    def redact_line(self, text: str) -> str:
+        """`redact` for text shown as one line (a summary, a name): a line break in it becomes a space."""
+        return self.redact(clean_line(text))
+
+    def exit(self, result: int | None = None, return_code: int = 0, message: RenderableType | None = None) -> None:
+        """Exit; a message (printed after the full screen closes; it names paths) is literal and made safe."""
+        if isinstance(message, str):
+            message = Text(clean_text(message))
+        super().exit(result, return_code, message)
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """OSC 52 copy of text that quotes Azure, made safe for the terminal it will be pasted into."""
+        super().copy_to_clipboard(clean_text(text))
+
+    # -- crashes (see wizard.tui.crash) -------------------------------------------------------------------
+    _crash_note: str | None = None
+
+    def _handle_exception(self, error: Exception) -> None:
+        if self._crash_note is None:
+            from wizard.tui.crash import write_crash_report
+
+            masker = Redactor(True, self.known_ids | {self.config.subscription_id.lower()})
+            self._crash_note = write_crash_report(self.store, error, masker)
+        super()._handle_exception(error)  # Textual's exit: return code 1, Pilot re-raises; it prints via _fatal_error
+
+    def _fatal_error(self) -> None:
+        from wizard.tui.crash import crash_text
+
+        self.bell()
+        self.panic(crash_text(self._crash_note))
 
     # -- quitting ------------------------------------------------------------------------------------------
     def resume_hint(self) -> str:
@@ -469,24 +497,3 @@ class WizardApp(App[int]):
 def _as_host(app: WizardApp) -> WizardHost:
     """Never called: mypy checks here that the App provides everything the screens use of it."""
     return app
-
-
-def run_tui(args: Any) -> int:
-    """`astro-privatelink` (real Azure) and `astro-privatelink demo` (the built-in sandbox)."""
-    from wizard.core.settings import dns_server_from_env
-
-    redact = bool(getattr(args, "redact", False))
-    if getattr(args, "command", None) == "demo":
-        app = WizardApp(sandbox_world=getattr(args, "world", "demo") or "demo",
-                        approve_after=getattr(args, "approve_after", 20.0), redact=redact)
-    else:
-        try:
-            settings = AzureSettings.from_env(arm_endpoint=getattr(args, "arm_endpoint", None),
-                                              ca_file=getattr(args, "ca_file", None))
-            nameserver = dns_server_from_env()  # the same HOST[:PORT] rules as `verify --nameserver`
-        except ValueError as exc:  # SettingsError: the message names the setting and says why
-            print(f"astro-privatelink: {exc}")
-            return 2
-        app = WizardApp(settings=settings, redact=redact, nameserver=nameserver)
-    code = app.run()
-    return int(code or 0)

@@ -93,6 +93,10 @@ class Knobs:
     seed: int = 0
     astro_listening: bool = True
     astro_wrong_certificate: bool = False
+    # How the Astro endpoint answers (astro.py): "normal", or a body that never ends ("endless"), drips a byte at
+    # a time ("drip"), or drips its status line and headers too ("drip_head"), every `astro_drip_seconds`.
+    astro_body: str = "normal"
+    astro_drip_seconds: float = 0.1
     # Traffic to every endpoint IP is silently dropped on the way (as an NSG or firewall rule would): clients
     # connect and hear nothing. The sandbox does not evaluate NSG rules itself; tests that add a denying rule
     # set this too, and the product must find the rule through ARM.

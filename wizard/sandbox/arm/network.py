@@ -199,7 +199,9 @@ def put_nic(svc: ArmService, req: Request, target: Target) -> Response:
 
 # ---- delete -------------------------------------------------------------------------------------------------
 def delete(svc: ArmService, req: Request, target: Target, res: Resource) -> Response:
-    """DELETE of any network resource that exists, refusing a PE-owned NIC and a subnet with endpoints in it."""
+    """DELETE of any network resource that exists, refusing a PE-owned NIC and a subnet with endpoints in it. No
+    If-Match is checked: PrivateEndpoints_Delete declares none (network privateEndpoint.json 2025-03-01, and the
+    SDK's build_private_endpoints_delete_request sends none), unlike private DNS deletes (`private_dns.delete`)."""
     kind = target.type.lower()
     if kind == T_NIC.lower() and res.props.get("privateEndpoint"):
         # Code and message of a NIC still in use (hashicorp/terraform-provider-azurerm#8105, a VM's NIC; the same

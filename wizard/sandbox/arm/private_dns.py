@@ -45,8 +45,14 @@ def check_zone_name(name: str) -> None:
 
 
 def check_preconditions(req: Request, res: Resource | None, target: Target) -> None:
+    """If-Match / If-None-Match on PUT and DELETE of zones, links and record sets (privatedns.json 2024-06-01 lists
+    If-Match on PrivateZones_Delete, VirtualNetworkLinks_Delete and RecordSets_Delete): an etag that differs is 412
+    PreconditionFailed. Messages as Azure PowerShell's PrivateDns scenario tests expect them (Azure/azure-powershell
+    src/PrivateDns/PrivateDns.Test/ScenarioTests: ZoneTests.ps1 "The Zone {0} has been modified (etag mismatch)",
+    also on Remove; RecordsTests.ps1 "The Record set {0} has been modified (etag mismatch)." on Set and Remove,
+    "... exists already and hence cannot be created again."; LinkTests.ps1 only "(etag mismatch)")."""
     if_match, if_none = req.headers.get("if-match"), req.headers.get("if-none-match")
-    label = "Zone" if target.type == T_ZONE else "resource"
+    label = "Zone" if target.type == T_ZONE else "resource" if target.type == T_LINK else "Record set"
     if if_none and res is not None and (if_none == "*" or if_none.strip('"') == res.body.get(
             "etag", "").strip('"')):
         raise ArmError(412, "PreconditionFailed",
