@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from steps.base import Action, Outcome, Plan, Progress, State, Step, is_busy_conflict, send_write
+from steps.base import Action, Changed, Outcome, Plan, Progress, State, Step, is_busy_conflict, send_write
 from steps.context import SetupContext, ZoneInfo
 from wizard.core.constants import ASTRO_DNS_ZONE, RECORD_TTL
 from wizard.core.errors import StepFailed, explain
@@ -153,12 +153,10 @@ class CreateARecord(Step[RecordObservation, RecordPayload]):
 
     def created_facts(self, ctx: SetupContext, record_key: str, resource_id: str) -> dict[str, str]:
         """The addresses the A record holds right after this step wrote (or confirmed) it, for destroy to compare."""
-        from steps.teardown import dns_client
-
         if not self.owns(record_key):
             return {}
         parts = parse_id(resource_id)
-        rs = dns_client(ctx, resource_id).record_sets.get(parts.get("resource_group", ""), parts["privatednszones"],
+        rs = ctx.dns_of(resource_id).record_sets.get(parts.get("resource_group", ""), parts["privatednszones"],
                                                           "A", parts["a"])
         return {"ip": ",".join(sorted(a.ipv4_address for a in (rs.properties.a_records or [])))}
 
@@ -168,11 +166,9 @@ class CreateARecord(Step[RecordObservation, RecordPayload]):
         etag of that read (RecordSets_Delete takes If-Match: privatedns.json 2024-06-01)."""
         from azure.core import MatchConditions
 
-        from steps.teardown import Changed, dns_client
-
         parts = parse_id(resource_id)
         rg, zone, name = parts.get("resource_group", ""), parts["privatednszones"], parts["a"]
-        dns = dns_client(ctx, resource_id)
+        dns = ctx.dns_of(resource_id)
         rs = dns.record_sets.get(rg, zone, "A", name)
         have = sorted(a.ipv4_address for a in (rs.properties.a_records or []))
         wrote, note = facts.get("ip"), ""

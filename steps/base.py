@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 from steps.registry import BY_KEY
 
@@ -130,6 +130,20 @@ def no_progress(step: str, message: str) -> None:
 
 class Stopped(Exception):
     """The user asked to stop; Azure keeps working on what was started, and a rerun resumes."""
+
+
+class Changed(Exception):
+    """The resource is no longer what this tool made: it is kept, and the message says what differs and what to do."""
+
+
+@runtime_checkable
+class ChecksWhatItMade(Protocol):
+    """A step that notes what it created (`created_facts`, read back after apply) and compares before deleting."""
+
+    def created_facts(self, ctx: SetupContext, record_key: str, resource_id: str) -> dict[str, str]: ...
+
+    def undo_checked(self, ctx: SetupContext, record_key: str, resource_id: str, facts: dict[str, str],
+                     progress: Progress) -> str: ...
 
 
 class Step(ABC, Generic[Obs, P]):

@@ -144,6 +144,10 @@ class SetupContext:
     def dns(self) -> Any:
         return self.factory.privatedns(self.subscription)
 
+    def dns_of(self, resource_id: str) -> Any:
+        """The private DNS client of the subscription `resource_id` names (not the config's: a record says where)."""
+        return self.factory.privatedns(parse_id(resource_id).get("subscription") or self.subscription)
+
     def resources(self) -> Any:
         return self.factory.resources(self.subscription)
 

@@ -163,11 +163,9 @@ class CreateDnsZone(Step[ZoneObservation, ZonePayload]):
         If-Match on the etag of that read (PrivateZones_Delete takes If-Match: privatedns.json 2024-06-01)."""
         from azure.core import MatchConditions
 
-        from steps.teardown import dns_client
-
         parts = parse_id(resource_id)
         rg, name = parts.get("resource_group", ""), parts["privatednszones"]
-        dns = dns_client(ctx, resource_id)
+        dns = ctx.dns_of(resource_id)
         zone = dns.private_zones.get(rg, name)
         links = list(dns.virtual_network_links.list(rg, name))
         records = int(zone.number_of_record_sets or 0)

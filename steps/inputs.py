@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from steps.base import Action, Outcome, Plan, Progress, State, Step, retry_after_seconds
 from steps.context import LookupProblem, SetupContext, refused
-from steps.preflight import preflight_subnet
-from wizard.core.ids import parse_id
+from steps.preflight import Preflight, check_subnet
+from wizard.core.ids import parse_id, same_id
 
 
 @dataclass
@@ -65,7 +65,7 @@ class CheckInputs(Step[InputsObservation, None]):
                 f"Leave the region empty (it then follows the VNet) or pick a VNet in {cfg.region}.")
             return obs
         obs.region = vnet.location.lower()
-        subnet = preflight_subnet(ctx)  # steps/preflight.py: what Azure would refuse in this subnet, before a write
+        subnet = preflight_subnet(ctx)  # what Azure would refuse in this subnet (steps/preflight.py), before a write
         obs.problems += subnet.problems
         obs.warnings += subnet.warnings
         if subnet.problems:
@@ -176,3 +176,16 @@ class CheckInputs(Step[InputsObservation, None]):
         state = State.DONE if plan.action is Action.DONE else State.FAILED
         return Outcome(self.key, state, plan.summary, details=plan.details, warnings=plan.warnings)
 
+
+def preflight_subnet(ctx: SetupContext) -> Preflight:
+    """Step 1's check of the chosen subnet, from the VNet the context has read (and the endpoint, if it exists)."""
+    vnet = ctx.vnet()
+    facts = vnet.subnet_facts.get(ctx.config.subnet.lower())
+    if facts is None:
+        return Preflight()
+    found = check_subnet(facts, list(vnet.subnet_facts.values()))
+    if found.problems:
+        pe = ctx.endpoint()
+        if pe is not None and same_id(pe.subnet_id, facts.id):   # a rerun: the endpoint is already there
+            found = check_subnet(facts, endpoint_in_subnet=True)
+    return found

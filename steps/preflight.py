@@ -17,12 +17,9 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from wizard.core.ids import enum_text, parse_id, same_id
-
-if TYPE_CHECKING:  # pragma: no cover
-    from steps.context import SetupContext
 
 # Azure keeps the network address, the first three host addresses and the broadcast address of every subnet
 # (Azure Virtual Network FAQ, "Are there any restrictions on using IP addresses within these subnets?").
@@ -129,17 +126,3 @@ def _alternatives(facts: SubnetFacts, siblings: list[SubnetFacts]) -> str:
     if not names:
         return "another subnet without delegation and with free addresses (there is none in this VNet: add one)"
     return "another subnet without delegation and with free addresses, e.g. " + ", ".join(f"'{n}'" for n in names[:3])
-
-
-def preflight_subnet(ctx: SetupContext) -> Preflight:
-    """Step 1's check of the chosen subnet, from the VNet the context has read (and the endpoint, if it exists)."""
-    vnet = ctx.vnet()
-    facts = vnet.subnet_facts.get(ctx.config.subnet.lower())
-    if facts is None:
-        return Preflight()
-    found = check_subnet(facts, list(vnet.subnet_facts.values()))
-    if found.problems:
-        pe = ctx.endpoint()
-        if pe is not None and same_id(pe.subnet_id, facts.id):   # a rerun: the endpoint is already there
-            found = check_subnet(facts, endpoint_in_subnet=True)
-    return found

@@ -18,7 +18,18 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from steps.base import Action, Outcome, Plan, Progress, State, Step, Stopped, wait_for_poller, wait_until_settled
+from steps.base import (
+    Action,
+    Changed,
+    Outcome,
+    Plan,
+    Progress,
+    State,
+    Step,
+    Stopped,
+    wait_for_poller,
+    wait_until_settled,
+)
 from steps.context import EndpointInfo, SetupContext
 from wizard.core.constants import CONNECTION_NAME
 from wizard.core.errors import StepFailed, explain
@@ -265,8 +276,6 @@ class CreatePrivateEndpoint(Step[EndpointObservation, EndpointPayload]):
         """Delete the endpoint where it was made (Azure removes its network interface with it), only while it is the
         one this tool made: same alias, subnet and network interface. PrivateEndpoints_Delete takes no If-Match
         (privateEndpoint.json 2025-03-01), so this read just before the delete is the check."""
-        from steps.teardown import Changed
-
         parts = parse_id(resource_id)
         name = parts["privateendpoints"]
         have = self._facts_now(ctx, resource_id)

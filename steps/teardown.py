@@ -36,10 +36,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
 from steps import all_steps
-from steps.base import Outcome, Progress, State, Step, Stopped
+from steps.base import Changed, ChecksWhatItMade, Outcome, Progress, State, Step, Stopped
 from steps.context import SetupContext
 from wizard.core.ids import parse_id
 
@@ -49,25 +49,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 DELETE_RETRY_BUDGET = 180.0  # seconds one delete is tried again while Azure answers "not yet"
 ALLOW_FLAG = "--allow-outside-config"  # how a person allows removing what is recorded outside the config
-
-
-class Changed(Exception):
-    """The resource is no longer what this tool made: it is kept, and the message says what differs and what to do."""
-
-
-@runtime_checkable
-class ChecksWhatItMade(Protocol):
-    """A step that notes what it created (`created_facts`, read back after apply) and compares before deleting."""
-
-    def created_facts(self, ctx: SetupContext, record_key: str, resource_id: str) -> dict[str, str]: ...
-
-    def undo_checked(self, ctx: SetupContext, record_key: str, resource_id: str, facts: dict[str, str],
-                     progress: Progress) -> str: ...
-
-
-def dns_client(ctx: SetupContext, resource_id: str) -> Any:
-    """The private DNS client of the subscription the id names (not the config's: the record says where)."""
-    return ctx.factory.privatedns(parse_id(resource_id).get("subscription") or ctx.subscription)
 
 
 def created_facts(step: Step[Any, Any], ctx: SetupContext, record_key: str, resource_id: str) -> dict[str, str]:

@@ -20,6 +20,7 @@ from steps.base import (
     BROKEN_STATES,
     BUSY_STATES,
     Action,
+    Changed,
     Outcome,
     Plan,
     Progress,
@@ -256,8 +257,6 @@ class LinkVnets(Step[LinksObservation, LinksPayload]):
 
     def created_facts(self, ctx: SetupContext, record_key: str, resource_id: str) -> dict[str, str]:
         """The VNet the link links, right after this step made (or confirmed) it, for destroy to compare."""
-        from steps.teardown import dns_client
-
         if not self.owns(record_key):
             return {}
         for zone in ctx.zones():
@@ -265,7 +264,7 @@ class LinkVnets(Step[LinksObservation, LinksPayload]):
             if link is not None and link.vnet_id:
                 return {"vnet_id": link.vnet_id}
         parts = parse_id(resource_id)
-        got = dns_client(ctx, resource_id).virtual_network_links.get(
+        got = ctx.dns_of(resource_id).virtual_network_links.get(
             parts.get("resource_group", ""), parts["privatednszones"], parts["virtualnetworklinks"])
         return {"vnet_id": got.virtual_network.id} if got.virtual_network is not None else {}
 
@@ -275,11 +274,9 @@ class LinkVnets(Step[LinksObservation, LinksPayload]):
         etag of that read (VirtualNetworkLinks_Delete takes If-Match: privatedns.json 2024-06-01)."""
         from azure.core import MatchConditions
 
-        from steps.teardown import Changed, dns_client
-
         parts = parse_id(resource_id)
         rg, zone, name = parts.get("resource_group", ""), parts["privatednszones"], parts["virtualnetworklinks"]
-        dns = dns_client(ctx, resource_id)
+        dns = ctx.dns_of(resource_id)
         link = dns.virtual_network_links.get(rg, zone, name)
         have = link.virtual_network.id if link.virtual_network is not None else ""
         wanted, note = facts.get("vnet_id"), ""

@@ -42,3 +42,42 @@ def test_layers_below_the_front_ends_load_no_ui(imports):
 
 def test_screens_never_load_the_app_module():
     assert _loaded("import screens.base, screens.start, screens.create, screens.verify", ("wizard.tui",)) == []
+
+
+def test_no_module_imports_itself_round_a_circle():
+    """No cycle among the modules of wizard, steps and screens, counting every import (inside functions and
+    under TYPE_CHECKING too): strongly connected components of grimp's graph (grimp comes with import-linter,
+    which `.ci/run` installs)."""
+    grimp = pytest.importorskip("grimp")
+    graph = grimp.build_graph("wizard", "steps", "screens")
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:  # Tarjan's algorithm
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for other in sorted(graph.find_modules_directly_imported_by(module)):
+            if other not in index:
+                visit(other)
+                low[module] = min(low[module], low[other])
+            elif other in on_stack:
+                low[module] = min(low[module], index[other])
+        if low[module] == index[module]:
+            component = []
+            while True:
+                other = stack.pop()
+                on_stack.discard(other)
+                component.append(other)
+                if other == module:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    assert len(graph.modules) > 80 and cycles == []

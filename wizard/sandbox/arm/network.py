@@ -32,7 +32,7 @@ from wizard.sandbox.world import (
 )
 
 if TYPE_CHECKING:
-    from wizard.sandbox.arm.routing import ArmService
+    from wizard.sandbox.arm.service import Service
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -49,7 +49,7 @@ def _stored(world: World, resource_id: str) -> Resource:
     return res
 
 
-def network_created(svc: ArmService, req: Request, target: Target, res: Resource, created: bool,
+def network_created(svc: Service, req: Request, target: Target, res: Resource, created: bool,
                     location: str) -> Response:
     """The answer to a network PUT: 201/200 with the body, polled until the resource is no longer busy."""
     op = svc.world.new_operation(max(0.0, res.busy_until - time.time()))
@@ -58,7 +58,7 @@ def network_created(svc: ArmService, req: Request, target: Target, res: Resource
 
 
 # ---- virtual networks and subnets ---------------------------------------------------------------------------
-def put_vnet(svc: ArmService, req: Request, target: Target) -> Response:
+def put_vnet(svc: Service, req: Request, target: Target) -> Response:
     body = req.json()
     check_name(target.name, T_VNET)
     location = require_location(body)
@@ -92,7 +92,7 @@ def _within(net: IPNetwork, space: IPNetwork) -> bool:
     return False
 
 
-def _upsert_subnet(svc: ArmService, subnet_id: str, name: str, props: dict) -> Resource:
+def _upsert_subnet(svc: Service, subnet_id: str, name: str, props: dict) -> Resource:
     check_name(name, T_SUBNET)
     vnet = svc.world.get(subnet_id.rsplit("/", 2)[0])
     assert vnet is not None
@@ -127,7 +127,7 @@ def _upsert_subnet(svc: ArmService, subnet_id: str, name: str, props: dict) -> R
     return _stored(svc.world, subnet_id)
 
 
-def put_subnet(svc: ArmService, req: Request, target: Target) -> Response:
+def put_subnet(svc: Service, req: Request, target: Target) -> Response:
     vnet = svc.world.get(target.parent_id or "")
     if vnet is None:
         raise not_found(Target(target.sub, target.rg, T_VNET, target.parent_id or "",
@@ -138,7 +138,7 @@ def put_subnet(svc: ArmService, req: Request, target: Target) -> Response:
 
 
 # ---- network security groups and rules ----------------------------------------------------------------------
-def put_nsg(svc: ArmService, req: Request, target: Target) -> Response:
+def put_nsg(svc: Service, req: Request, target: Target) -> Response:
     body = req.json()
     check_name(target.name, T_NSG)
     location = require_location(body)
@@ -155,7 +155,7 @@ def put_nsg(svc: ArmService, req: Request, target: Target) -> Response:
     return network_created(svc, req, target, res, existing is None, location)
 
 
-def _upsert_rule(svc: ArmService, nsg: Resource, name: str, props: dict) -> Resource:
+def _upsert_rule(svc: Service, nsg: Resource, name: str, props: dict) -> Resource:
     check_name(name, T_RULE)
     prio = props.get("priority")
     if not isinstance(prio, int) or not 100 <= prio <= 4096:
@@ -177,7 +177,7 @@ def _upsert_rule(svc: ArmService, nsg: Resource, name: str, props: dict) -> Reso
     return svc.world.add(T_RULE, rule_id, {"etag": new_etag(), "type": T_RULE, "properties": stored})
 
 
-def put_rule(svc: ArmService, req: Request, target: Target) -> Response:
+def put_rule(svc: Service, req: Request, target: Target) -> Response:
     nsg = svc.world.get(target.parent_id or "")
     if nsg is None:
         raise not_found(Target(target.sub, target.rg, T_NSG, target.parent_id or "",
@@ -188,7 +188,7 @@ def put_rule(svc: ArmService, req: Request, target: Target) -> Response:
 
 
 # ---- network interfaces -------------------------------------------------------------------------------------
-def put_nic(svc: ArmService, req: Request, target: Target) -> Response:
+def put_nic(svc: Service, req: Request, target: Target) -> Response:
     existing = svc.world.get(target.id)
     if existing and existing.props.get("privateEndpoint"):
         raise ArmError(400, "CannotModifyNicAttachedToPrivateEndpoint",
@@ -198,7 +198,7 @@ def put_nic(svc: ArmService, req: Request, target: Target) -> Response:
 
 
 # ---- delete -------------------------------------------------------------------------------------------------
-def delete(svc: ArmService, req: Request, target: Target, res: Resource) -> Response:
+def delete(svc: Service, req: Request, target: Target, res: Resource) -> Response:
     """DELETE of any network resource that exists, refusing a PE-owned NIC and a subnet with endpoints in it. No
     If-Match is checked: PrivateEndpoints_Delete declares none (network privateEndpoint.json 2025-03-01, and the
     SDK's build_private_endpoints_delete_request sends none), unlike private DNS deletes (`private_dns.delete`)."""
@@ -254,10 +254,10 @@ def after_removed(world: World, res: Resource) -> None:
         world.links_removed[res.parent] = (time.time(), f"{T_ZONE}/{zone_name}/virtualNetworkLinks/{res.name}")
 
 
-PUT: dict[str, Callable[[ArmService, Request, Target], Response]] = {
+PUT: dict[str, Callable[[Service, Request, Target], Response]] = {
     T_VNET.lower(): put_vnet, T_SUBNET.lower(): put_subnet, T_NSG.lower(): put_nsg, T_RULE.lower(): put_rule,
     T_NIC.lower(): put_nic,
 }
-DELETE: dict[str, Callable[[ArmService, Request, Target, Resource], Response]] = {
+DELETE: dict[str, Callable[[Service, Request, Target, Resource], Response]] = {
     t.lower(): delete for t in (T_VNET, T_SUBNET, T_NSG, T_RULE, T_NIC, T_PE)
 }

@@ -30,7 +30,7 @@ from wizard.sandbox.arm.model import ArmError, Request, Response, Target, check_
 from wizard.sandbox.world import DNS_TYPES, T_LINK, T_VNET, T_ZONE, Operation, Resource, new_etag
 
 if TYPE_CHECKING:
-    from wizard.sandbox.arm.routing import ArmService
+    from wizard.sandbox.arm.service import Service
 
 _LABEL_RE = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 _RECORD_FIELDS = {"a": "aRecords", "aaaa": "aaaaRecords", "cname": "cnameRecord", "mx": "mxRecords",
@@ -75,7 +75,7 @@ def _group_name(group_id: str) -> str:
     return f"|subscriptions|{sub}|resourceGroups|{rg}|privateDnsZones|{parts[7]}"
 
 
-def check_queue(svc: ArmService, target: Target, zone_id: str) -> None:
+def check_queue(svc: Service, target: Target, zone_id: str) -> None:
     """Answer 409 while another operation of this write's group still runs (see the module docstring). Whether
     Azure checks the queue before or after If-None-Match is not known; here the queue comes first."""
     mode = svc.knobs.dns_write_queue
@@ -101,7 +101,7 @@ def _queued(op: Operation, res_id: str, kind: str) -> Operation:
 
 
 # ---- zones ------------------------------------------------------------------------------------------------
-def put_zone(svc: ArmService, req: Request, target: Target) -> Response:
+def put_zone(svc: Service, req: Request, target: Target) -> Response:
     body = req.json()
     existing = svc.world.get(target.id)
     check_queue(svc, target, target.id)
@@ -134,7 +134,7 @@ def put_zone(svc: ArmService, req: Request, target: Target) -> Response:
 
 
 # ---- virtual network links ----------------------------------------------------------------------------------
-def put_link(svc: ArmService, req: Request, target: Target) -> Response:
+def put_link(svc: Service, req: Request, target: Target) -> Response:
     world = svc.world
     zone = world.get(target.parent_id or "")
     zone_name = (target.parent_id or "").rsplit("/", 1)[-1]
@@ -189,7 +189,7 @@ def put_link(svc: ArmService, req: Request, target: Target) -> Response:
 
 
 # ---- record sets --------------------------------------------------------------------------------------------
-def put_record(svc: ArmService, req: Request, target: Target) -> Response:
+def put_record(svc: Service, req: Request, target: Target) -> Response:
     world = svc.world
     zone_id = target.id.rsplit("/", 2)[0]
     zone = world.get(zone_id)
@@ -230,7 +230,7 @@ def put_record(svc: ArmService, req: Request, target: Target) -> Response:
 
 
 # ---- delete -------------------------------------------------------------------------------------------------
-def delete(svc: ArmService, req: Request, target: Target, res: Resource) -> Response:
+def delete(svc: Service, req: Request, target: Target, res: Resource) -> Response:
     """DELETE of an existing zone, link or record set; a zone that still has links is refused."""
     kind = target.type.lower()
     check_queue(svc, target, res.id if kind == T_ZONE.lower() else res.id.rsplit("/", 2)[0])
@@ -251,10 +251,10 @@ def delete(svc: ArmService, req: Request, target: Target, res: Resource) -> Resp
     return Response(202, None, svc.dns_op_headers(req, target, op))
 
 
-PUT: dict[str, Callable[[ArmService, Request, Target], Response]] = {
+PUT: dict[str, Callable[[Service, Request, Target], Response]] = {
     T_ZONE.lower(): put_zone, T_LINK.lower(): put_link,
     **{f"{T_ZONE}/{r}".lower(): put_record for r in ("A", "AAAA", "CNAME", "MX", "PTR", "SRV", "TXT")},
 }
-DELETE: dict[str, Callable[[ArmService, Request, Target, Resource], Response]] = {
+DELETE: dict[str, Callable[[Service, Request, Target, Resource], Response]] = {
     t.lower(): delete for t in DNS_TYPES
 }

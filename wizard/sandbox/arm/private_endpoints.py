@@ -20,7 +20,7 @@ from wizard.sandbox.arm.network import network_created, same_location
 from wizard.sandbox.world import T_NIC, T_PE, Resource, World, new_etag, rg_id
 
 if TYPE_CHECKING:
-    from wizard.sandbox.arm.routing import ArmService
+    from wizard.sandbox.arm.service import Service
 
 
 def _pe_ref_error(ref_id: str, pe_id: str) -> ArmError:
@@ -29,7 +29,7 @@ def _pe_ref_error(ref_id: str, pe_id: str) -> ArmError:
                     "referenced resource exists, and that both resources are in the same region.")
 
 
-def put_private_endpoint(svc: ArmService, req: Request, target: Target) -> Response:
+def put_private_endpoint(svc: Service, req: Request, target: Target) -> Response:
     world = svc.world
     body = req.json()
     check_name(target.name, T_PE)
@@ -138,7 +138,7 @@ def _add_pe_nic(world: World, nic_id: str, location: str, ip: str, subnet_id: st
                                                                    "fqdns": []}}}]}})
 
 
-def _update_private_endpoint(svc: ArmService, req: Request, target: Target, pe: Resource, body: dict,
+def _update_private_endpoint(svc: Service, req: Request, target: Target, pe: Resource, body: dict,
                              subnet: Resource, alias: str, conn_name: str, location: str) -> Response:
     # Codes and messages of the three refusals: MicrosoftDocs/azure-databases-docs, articles/postgresql/
     # flexible-server/how-to-networking-servers-deployed-public-access-add-private-endpoint.md (the same answers for
@@ -165,7 +165,7 @@ def _update_private_endpoint(svc: ArmService, req: Request, target: Target, pe: 
     return network_created(svc, req, target, pe, False, location)
 
 
-def check_visibility(svc: ArmService, req: Request, sub: str, location: str, rg: str | None = None) -> Response:
+def check_visibility(svc: Service, req: Request, sub: str, location: str, rg: str | None = None) -> Response:
     """POST .../locations/{location}/checkPrivateLinkServiceVisibility: is the alias visible to `sub`?
 
     At the subscription (/subscriptions/{sub}/providers/...) or, with `rg`, at a resource group
@@ -197,4 +197,4 @@ def check_visibility(svc: ArmService, req: Request, sub: str, location: str, rg:
     return Response(202, None, {"Location": url, **svc.retry_headers()})
 
 
-PUT: dict[str, Callable[[ArmService, Request, Target], Response]] = {T_PE.lower(): put_private_endpoint}
+PUT: dict[str, Callable[[Service, Request, Target], Response]] = {T_PE.lower(): put_private_endpoint}

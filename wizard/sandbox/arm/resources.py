@@ -10,7 +10,7 @@ from wizard.sandbox.arm.model import ArmError, Request, Response
 from wizard.sandbox.world import Location, ResourceGroup, Subscription, rg_id
 
 if TYPE_CHECKING:
-    from wizard.sandbox.arm.routing import ArmService
+    from wizard.sandbox.arm.service import Service
 
 RG_TYPE = "Microsoft.Resources/resourceGroups"
 _RG_RE = re.compile(r"^[-\w._()]{1,90}$")
@@ -48,7 +48,7 @@ def group_json(group: ResourceGroup) -> dict:
     return body
 
 
-def group_verb(svc: ArmService, req: Request, sub: str, name: str) -> Response:
+def group_verb(svc: Service, req: Request, sub: str, name: str) -> Response:
     group = svc.world.group(sub, name)
     if req.method == "HEAD":
         return Response(204 if group else 404)
