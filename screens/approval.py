@@ -145,7 +145,7 @@ class ApprovalScreen(WizardScreen):
             self.query_one("#next").focus()
             self.say("Approved. Press Next to verify the connection.")
         elif self.state == "blocked":
-            self.say("The private endpoint is missing: go back to step 5.", error=True)
+            self.say("The private endpoint is missing: go back to Create (step 2 makes it).", error=True)
 
     @on(SupportTextRead)
     def _support(self, message: SupportTextRead) -> None:

@@ -27,6 +27,8 @@ NOT_SIGNED_IN_HELP = (
     f"  2. Quit (Ctrl+Q; your answers are saved), set {ENV_ACCESS_TOKEN} to the output of\n"
     "     `az account get-access-token --query accessToken -o tsv`, and start again.\n"
     "Then press Ctrl+R to check again.")
+# In the demo the sandbox signs you in: `az login` would sign in to real Azure, which the demo never uses.
+DEMO_HELP = "The demo's own sign-in failed: press Ctrl+R to check again, or quit and run astro-privatelink demo again."
 
 
 class AzureAccountScreen(WizardScreen):
@@ -94,12 +96,19 @@ class AzureAccountScreen(WizardScreen):
         self.query_one("#signin-help").display = False
 
     def _not_signed_in(self, message: str) -> None:
+        demo = self.wizard.demo
         self.query_one("#identity", Static).update(Text("! " + self.wizard.redact_line(message), style="bold red"))
-        self.query_one("#signin-help", Static).update(NOT_SIGNED_IN_HELP)
+        self.query_one("#signin-help", Static).update(DEMO_HELP if demo else NOT_SIGNED_IN_HELP)
         self.query_one("#signin-help").display = True
         self.query_one("#signin-buttons").display = True
+        self.query_one("#az-login-button").display = not demo
         self.query_one(Picker).set_error("Sign in first; the subscriptions are listed then.")
-        self.query_one("#az-login-button", Button).focus()
+        self.query_one("#recheck-button" if demo else "#az-login-button", Button).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "az_login":  # not offered in the demo (the sandbox signs in); hidden from the footer too
+            return not self.wizard.demo
+        return True
 
     @on(SubscriptionsListed)
     def _subscriptions(self, message: SubscriptionsListed) -> None:
@@ -144,6 +153,8 @@ class AzureAccountScreen(WizardScreen):
 
     @on(Button.Pressed, "#az-login-button")
     def action_az_login(self) -> None:
+        if self.wizard.demo:
+            return
         if not shutil.which("az"):
             self.say("The Azure CLI (az) is not installed here; use the access token way instead.", error=True)
             return

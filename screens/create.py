@@ -14,6 +14,7 @@ from textual.widgets import Button, Static
 
 from screens.base import WizardScreen
 from screens.messages import ApplyFinished, EngineUpdate
+from screens.widgets.wrap import Hanging
 from steps.registry import BY_KEY, CREATE_KEYS
 from wizard.core.states import STATES, look
 
@@ -22,8 +23,11 @@ ROWS = (*CREATE_KEYS, "approval")  # the steps this page shows: the four it runs
 
 class CreateScreen(WizardScreen):
     PAGE = "create"
-    HEADING = "Create the endpoint and the DNS records"
+    HEADING = "Create the endpoint and DNS records"  # 52 columns with "Steps 2-5 of 7 — ": fits 80x24
+    # Ctrl+R says what it does: "Retry" after a failure, "Run the rest" when steps are only still to do; hidden
+    # while the steps run or when every one is done (check_action).
     BINDINGS = [Binding("ctrl+r", "retry", "Retry", id="retry"),
+                Binding("ctrl+r", "run_rest", "Run the rest", id="run-rest"),
                 Binding("ctrl+u", "update_record", "Update A record", id="update-record", show=False)]
 
     def compose_content(self) -> ComposeResult:
@@ -52,6 +56,8 @@ class CreateScreen(WizardScreen):
             row.append(f"{step.number}. {step.name}", style="bold")
             row.append(f"  {STATES[state].word if state in STATES else state}", style=shown.style or "dim")
             message = w.step_messages.get(key)
+            if key == "approval" and state == "waiting":  # the step's own sentence says "the text below": not here
+                message = "Waiting for Astronomer: the next page (Approval) shows the text to send their support."
             if message:
                 style = "red" if state in ("failed", "conflict") else ""
                 row.append("\n    " + w.redact_line(message), style=style)
@@ -63,7 +69,7 @@ class CreateScreen(WizardScreen):
                     row.append(f"\n      Azure error code: {w.redact_line(outcome.error_code)}", style="dim")
                     if outcome.correlation_id:
                         row.append(f" (correlation id {w.redact_line(outcome.correlation_id)})", style="dim")
-            self.query_one(f"#row-{key}", Static).update(row)
+            self.query_one(f"#row-{key}", Static).update(Hanging(row))
         states = [w.step_states.get(k, "todo") for k in CREATE_KEYS]
         failed = [k for k in CREATE_KEYS if w.step_states.get(k) == "failed"]
         conflicts = [k for k in CREATE_KEYS if w.step_states.get(k) == "conflict"]
@@ -90,11 +96,29 @@ class CreateScreen(WizardScreen):
                 status.update(Text("Some steps did not finish: read why below, fix it, then retry. Finished "
                                    "steps are not repeated.", style="bold red"))
             else:
-                status.update("Some steps are still to do: press Retry to run them (finished steps are not "
+                status.update("Some steps are still to do: press Ctrl+R to run them (finished steps are not "
                               "repeated).")
             self.set_next(w.step_states.get("private_endpoint") == "done")
-            self.query_one("#retry-button").focus()
+            retry = self.query_one("#retry-button", Button)
+            retry.label = "Retry (Ctrl+R)" if failed or conflicts else "Run the rest (Ctrl+R)"
+            retry.focus()
+        self.refresh_bindings()
         self.wizard.refresh_checklists()
+
+    def _rerun(self) -> str | None:
+        """What Ctrl+R does now: "retry" after a failure, "run_rest" when steps are only still to do, else None."""
+        w = self.wizard
+        if w.applying or all(w.step_states.get(k) == "done" for k in CREATE_KEYS):
+            return None
+        return "retry" if any(w.step_states.get(k) in ("failed", "conflict") for k in CREATE_KEYS) else "run_rest"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("retry", "run_rest"):
+            return self._rerun() == action
+        return True
+
+    def action_run_rest(self) -> None:
+        self.action_retry()
 
     @on(EngineUpdate)
     def _engine_update(self) -> None:

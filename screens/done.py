@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from screens.base import WizardScreen
 from screens.messages import EndpointRead
+from screens.widgets.wrap import Hanging
 from steps.registry import resource_order
 from wizard.core.ids import vnet_name_of
 from wizard.core.sanitize import clean_line
@@ -31,6 +32,15 @@ LABELS = {"private_endpoint": "Private endpoint", "network_interface": "Network 
           "a_record": "A record"}
 
 
+def label_of(key: str) -> str:
+    """A setup-record key as a person reads it: `vnet_link:vnet-aks-prod` is "VNet link to vnet-aks-prod"."""
+    kind, _, name = key.partition(":")
+    if kind == "vnet_link":
+        return f"VNet link to {name}" if name else "VNet link"
+    label = LABELS.get(kind, kind.replace("_", " ").capitalize())
+    return f"{label} {name}" if name else label
+
+
 class DoneScreen(WizardScreen):
     PAGE = "done"
     HEADING = "Done: what exists now"
@@ -47,10 +57,10 @@ class DoneScreen(WizardScreen):
         super().on_mount()
         w = self.wizard
         ok = w.verify_state == "done"
-        self.query_one("#done-status", Static).update(
+        self.query_one("#done-status", Static).update(Hanging(
             Text("[x] Private Link is set up and verified.", style="bold green") if ok else
-            Text("[!] Set up, but the verify checks did not all pass: see step 7.", style="bold yellow"))
-        self.query_one("#restrict", Static).update(w.redact(RESTRICT.format(cluster=w.config.cluster_id)))
+            Text("[!] Set up, but the verify checks did not all pass: see step 7.", style="bold yellow")))
+        self.query_one("#restrict", Static).update(Hanging(w.redact(RESTRICT.format(cluster=w.config.cluster_id))))
         if w.record is not None:
             cid = w.record.cluster_id
             config = w.store.config_path_for(cid)
@@ -97,10 +107,10 @@ class DoneScreen(WizardScreen):
             lines.append("Resource ids:")
             for key, entry in sorted(w.record.resources.items(), key=lambda kv: resource_order(kv[0])):
                 made = "created by this tool" if entry.created_by_tool else "reused"
-                lines.append(f"  {LABELS.get(key, key.replace('_', ' '))} ({made}):")
+                lines.append(f"  {label_of(key)} ({made}):")
                 lines.append(f"    {entry.id}")
         self.summary_text = "\n".join(clean_line(line) for line in lines)  # names and ids from Azure and files
-        self.query_one("#summary", Static).update(w.redact(self.summary_text))
+        self.query_one("#summary", Static).update(Hanging(w.redact(self.summary_text)))
 
     def action_copy_summary(self) -> None:
         if self.summary_text:

@@ -35,9 +35,9 @@ class Listings(Protocol):
         """Every resource group of the subscription, handed to `emit` a page at a time."""
         ...
 
-    def vnets(self, subscription_id: str, emit: Emit) -> None:
+    def vnets(self, subscription_id: str, emit: Emit, first_group: str = "") -> None:
         """Every VNet of the subscription the user can read, handed to `emit` a page at a time (with a note when
-        the role covers only some resource groups)."""
+        the role covers only some resource groups); those of `first_group` first."""
         ...
 
     def vnet_details(self, vnet_id: str) -> dict[str, Any]:
@@ -133,8 +133,8 @@ class WizardHost(Protocol):
 
     def previous_page(self, page: str) -> str: ...
 
-    def page_number(self, page: str) -> tuple[int, int]:
-        """(number, count) of a page; number 0 for a screen that is not a numbered page."""
+    def page_steps(self, page: str) -> str:
+        """The documented steps a page carries out ('Step 6 of 7', 'Steps 2-5 of 7'); '' for none."""
         ...
 
     def fix_page(self, step: str | None) -> tuple[str, str] | None:

@@ -158,10 +158,12 @@ class PlacementScreen(WizardScreen):
             self.say("Choose the resource group first.", error=True)
             return
         self.app.push_screen(self._picker(
-            "Virtual network", "virtual networks", partial(self.wizard.listings.vnets, cfg.subscription_id),
+            "Virtual network", "virtual networks",
+            partial(self.wizard.listings.vnets, cfg.subscription_id, first_group=cfg.resource_group),
             selected=full_vnet_id(cfg, cfg.vnet) if cfg.vnet else None,
-            help_text="The VNet where your AKS cluster with Remote Execution Agents runs (all VNets in the "
-                      "subscription; type part of a name, group or region)."), self._vnet_chosen)
+            help_text=f"The VNet where your AKS cluster with Remote Execution Agents runs: those of "
+                      f"{self.wizard.redact_line(cfg.resource_group)} first, then every other VNet in the subscription "
+                      "(type part of a name, group or region)."), self._vnet_chosen)
 
     def _vnet_chosen(self, item: PickItem | None) -> None:
         if item is None:
@@ -194,7 +196,7 @@ class PlacementScreen(WizardScreen):
 
         self.app.push_screen(self._picker(
             "Subnet", "subnets", load, selected=cfg.subnet or None,
-            help_text="The subnet the endpoint's network interface goes in (by your own network preferences)."),
+            help_text="The subnet for the endpoint's network interface: any subnet of this VNet with a free address."),
             self._subnet_chosen)
 
     def _subnet_chosen(self, item: PickItem | None) -> None:

@@ -14,17 +14,35 @@ from textual.widgets import Button, LoadingIndicator, Static
 
 from screens.base import WizardScreen
 from screens.messages import ExportWritten, PlansRead
+from screens.widgets.wrap import Hanging
 from steps.registry import BY_KEY
-from wizard.core.constants import ASTRO_DNS_ZONE
 from wizard.core.states import ACTION_WORDS, look
 
 if TYPE_CHECKING:  # pragma: no cover
     from steps.base import Plan
 
-TAKEOVER = (f"Note: once the private DNS zone {ASTRO_DNS_ZONE} is linked to a VNet, every name under "
-            f"{ASTRO_DNS_ZONE} is answered from that zone inside the VNet. Names without a record there "
-            "(another Astro cluster's API host, for example) stop resolving from that VNet: add one A record per "
-            "Astro cluster your agents in these VNets reach.")
+
+def plan_status(plans: list[Plan]) -> str:
+    """Review's one line over the steps after step 1: what Create makes now, what follows, what exists already."""
+    rest = plans[1:]
+    writes = [p for p in rest if p.writes]
+    later = [_noun(BY_KEY[p.step].name) for p in rest if p.action.value in ("blocked", "waiting")]
+    done = [p for p in rest if p.action.value == "done"]
+    parts = [f"{len(writes)} step{'s' if len(writes) != 1 else ''} will create or change something"]
+    if later:
+        parts.append(f"then come the {_words(later)}, which need those first")
+    parts.append(f"{len(done)} step{'s' if len(done) != 1 else ''} found done already" if done else
+                 "nothing else exists yet")
+    return "; ".join(parts) + "."
+
+
+def _noun(name: str) -> str:
+    """A row's name inside a sentence: "Approval" -> "approval"; "A record" and "VNet links" keep their capitals."""
+    return name if name[:2].isupper() else name.lower()
+
+
+def _words(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and the " + names[-1]
 
 
 def plan_text(plan: Plan, title: str, number: int, redact: Callable[[str], str]) -> Text:
@@ -60,20 +78,19 @@ class ReviewScreen(WizardScreen):
             yield Button("Fix the Astro details", id="fix-astro", compact=True)
             yield Button("Fix where it goes", id="fix-placement", compact=True)
             yield Button("Update the A record (Ctrl+U)", id="allow-update-button", compact=True, variant="warning")
-        yield Static(TAKEOVER, classes="warning", markup=False)
 
     def on_mount(self) -> None:
         super().on_mount()
         self.plans: list[Plan] | None = None
         self.allow_update: set[str] = set(self.wizard.allow_update)
         self.query_one("#review-actions").display = False
-        self.set_next(False)
+        self.set_next(False, reason="Wait: Azure is still being read; Create lights up when the plan is shown.")
         self.action_replan()
 
     def action_replan(self) -> None:
         self.query_one("#review-loading").display = True
         self.query_one("#review-status", Static).update("Reading what exists in Azure...")
-        self.set_next(False)
+        self.set_next(False, reason="Wait: Azure is still being read; Create lights up when the plan is shown.")
         self.plan_steps()
 
     @work(thread=True, exclusive=True, group="review-plan")
@@ -96,6 +113,8 @@ class ReviewScreen(WizardScreen):
         self.query_one("#review-loading").display = False
         self.query_one("#review-status", Static).update(Text("! " + self.wizard.redact_line(message),
                                                              style="bold red"))
+        self.set_next(False, reason="Azure could not be read, so nothing can be planned: press Ctrl+R to read it "
+                                    "again.")
         self.say("Press Ctrl+R to read Azure again.", error=True)
 
     def _show(self, plans: list[Plan]) -> None:
@@ -106,7 +125,7 @@ class ReviewScreen(WizardScreen):
             step = BY_KEY[p.step]
             out.append_text(plan_text(p, step.title, step.number, self.wizard.redact_line))
             out.append("\n\n")
-        self.query_one("#plans", Static).update(out)
+        self.query_one("#plans", Static).update(Hanging(out))
         inputs = plans[0]
         writes = [p for p in plans if p.writes]
         conflicts = [p for p in plans if p.action.value == "conflict"]
@@ -121,19 +140,20 @@ class ReviewScreen(WizardScreen):
         if inputs.action.value == "failed":
             status.update(Text("Step 1 found a problem: fix it, then come back here. Nothing was written.",
                                style="bold red"))
-            self.set_next(False)
+            self.set_next(False, reason="Step 1 found a problem: fix it first (the buttons above open the page).")
             self.say("Fix the problem above first.", error=True)
             return
         if conflicts:
             status.update(Text(f"{len(conflicts)} step(s) conflict with what exists; they are left alone. The "
                                "other steps can still run.", style="bold red"))
         elif writes:
-            status.update(f"{len(writes)} step(s) will create or change something; the rest exist already.")
+            status.update(plan_status(plans))
         else:
             status.update("Everything exists already; Create only checks it again.")
         self.set_next(True)
         self.say("Create writes this to Azure.")
-        self.query_one("#next").focus()
+        # Focus stays in the plan (PageDown reads on; a stray Enter does not write to Azure): Ctrl+N / Create go on.
+        self.focus_content()
 
     @on(Button.Pressed, "#fix-astro")
     def _fix_astro(self) -> None:
@@ -203,9 +223,12 @@ class ReviewScreen(WizardScreen):
             return
         self.say(f"Written: {message.path}")
         self.app.notify(f"Give this file to your Azure admin:\n{self.wizard.redact_line(message.path or '')}",
-                        title="Exported", timeout=15, markup=False)
+                        title="Exported", timeout=6, markup=False)
 
     def go_next(self) -> None:
+        # The "Exported" toast belongs to this page (the path stays in the line above Next): at 80x24 it would
+        # cover Create's progress.
+        self.app.clear_notifications()
         self.wizard.reviewed = True
         self.wizard.start_apply(set(self.allow_update))
         self.wizard.goto("create")

@@ -9,20 +9,19 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from screens.base import WizardScreen
-from steps.registry import STEP_KEYS, label
+from steps.registry import STEP_KEYS, info, label
 from wizard.core.record import SetupRecord
 from wizard.core.states import look, shown_state
 
-INTRO = ("Connects your Astro Remote Execution Agents (AKS in Azure) to Astro over Azure Private Link, "
-         "following Astronomer's documented steps. Nothing is written to Azure before you confirm on the Review "
-         "step; you can stop at any point and resume later.")
+INTRO = ("Sets up Azure Private Link from your Remote Execution Agents (AKS) to Astro, step by step as Astronomer "
+         "documents it. Nothing is written to Azure before you confirm on Review; stop and resume any time.")
 
 
 def step_summary(record: SetupRecord) -> Text:
     out = Text()
-    for n, key in enumerate(STEP_KEYS, start=1):
+    for key in STEP_KEYS:  # numbered as everywhere: the documented steps of `steps.registry`
         shown = look(shown_state(record.last_state(key)))
-        out.append(f"{n}", style="dim")
+        out.append(f"{info(key).number}", style="dim")
         out.append(shown.glyph + " ", style=shown.style)
     return out
 
@@ -53,7 +52,7 @@ class StartScreen(WizardScreen):
     def compose_content(self) -> ComposeResult:
         yield Static(INTRO, classes="intro", markup=False)
         if self.wizard.demo:
-            yield Static("Demo mode: a local sandbox plays Azure and Astro; nothing leaves this machine.",
+            yield Static("Demo: a local sandbox plays Azure and Astro.",
                          classes="note", markup=False)
         yield Static("", id="start-messages", markup=False)
         yield Static("Choose a setup to resume, or start a new one:", classes="label")

@@ -15,6 +15,7 @@ from textual.widgets import Button, LoadingIndicator, Static
 
 from screens.base import WizardScreen
 from screens.messages import VerifyFinished
+from screens.widgets.wrap import Hanging
 from wizard.core.states import look
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -89,7 +90,7 @@ class VerifyScreen(WizardScreen):
             line.append("\n    " + one(check.detail))
             if check.diagnosis and not check.ok:
                 line.append("\n    " + one(check.diagnosis), style="red" if not check.skipped else "dim")
-            widgets.append(Static(line, classes="step-row"))
+            widgets.append(Static(Hanging(line), classes="step-row"))
             fix = self.wizard.fix_page(check.fix_step)
             if fix and not check.ok and not check.skipped:
                 page, title = fix
@@ -101,14 +102,16 @@ class VerifyScreen(WizardScreen):
         self.wizard.verify_state = "done" if ok else "failed"
         status = self.query_one("#verify-status", Static)
         if ok:
-            status.update(Text("[x] Verified: the API host resolves to the private endpoint and Astro answers "
-                               "through it.", style="bold green"))
+            status.update(Hanging(Text("[x] Verified: the API host resolves to the private endpoint and Astro "
+                                       "answers through it.", style="bold green")))
             self.set_next(True)
-            self.query_one("#next").focus()
+            self.focus_content()  # the checks are what to read now; Ctrl+N goes on
             self.say("")
         else:
-            status.update(Text(f"[!] {len(report.failed)} check(s) failed: read the cause under each; the button "
-                               "under it opens the step that fixes it. Ctrl+R runs them again.", style="bold red"))
+            # a "Fix" button only where a page of this wizard fixes the cause (HTTPS answers has none): say so
+            fixes = ("; a Fix button under one opens the step that fixes it" if self.fix_targets else "")
+            status.update(Hanging(Text(f"[!] {len(report.failed)} check(s) failed: read the cause under each{fixes}. "
+                                       "Ctrl+R runs them again.", style="bold red")))
             self.set_next(True)
             self.say("You can still go on; the summary says what is missing.")
         inside = ""

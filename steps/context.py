@@ -125,6 +125,9 @@ class SetupContext:
         self._memo: dict[str, Any] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        # Whether the setup record lists a resource id as created by this tool (the engine points it at its record).
+        # Azure cannot tell, so a plan says "created by this tool" or "reusing" only from this.
+        self.created_by_tool: Callable[[str], bool] = lambda resource_id: False
 
     # -- plumbing ------------------------------------------------------------------------------------
     @property

@@ -86,6 +86,10 @@ class CreateDnsZone(Step[ZoneObservation, ZonePayload]):
                         f"Zone {ASTRO_DNS_ZONE} in resource group '{zone.resource_group}' is in state "
                         f"'{zone.provisioning_state}', which this tool does not know: look at it in the Azure portal "
                         "(Private DNS zones), then run again.", warnings=warnings)
+        if ctx.created_by_tool(zone.id):  # the record says so; Azure alone cannot (issue 12, item 5)
+            return Plan(self.key, Action.DONE, f"Zone {ASTRO_DNS_ZONE} exists in resource group "
+                                               f"'{zone.resource_group}' (created by this tool for this setup).",
+                        warnings=warnings, uses={"dns_zone": zone.id})
         return Plan(self.key, Action.DONE, f"Zone {ASTRO_DNS_ZONE} exists: {reason}.",
                     warnings=warnings, uses={"dns_zone": zone.id})
 

@@ -51,6 +51,12 @@ class CheckInputs(Step[InputsObservation, None]):
                 f"Resource group '{cfg.dns_resource_group}' for the DNS zone does not exist.")
             if problem:
                 obs.problems.append(problem)
+        region = cfg.region
+        if region:
+            region, problem = self._known_region(ctx, region)
+            if problem:
+                obs.problems.append(problem)
+                return obs
         try:
             vnet = ctx.vnet()
             ctx.subnet_id()
@@ -59,10 +65,10 @@ class CheckInputs(Step[InputsObservation, None]):
             return obs
         obs.vnet_name = vnet.name
         obs.vnet_subscription = parse_id(vnet.id).get("subscription", "")
-        if cfg.region and cfg.region.lower() != vnet.location.lower():
+        if region and region.lower() != vnet.location.lower():
             obs.problems.append(
-                f"The endpoint must be in its VNet's region: '{vnet.name}' is in {vnet.location}, not {cfg.region}. "
-                f"Leave the region empty (it then follows the VNet) or pick a VNet in {cfg.region}.")
+                f"The endpoint must be in its VNet's region: '{vnet.name}' is in {vnet.location}, not {region}. "
+                f"Leave the region empty (it then follows the VNet) or pick a VNet in {region}.")
             return obs
         obs.region = vnet.location.lower()
         subnet = preflight_subnet(ctx)  # what Azure would refuse in this subnet (steps/preflight.py), before a write
@@ -83,6 +89,31 @@ class CheckInputs(Step[InputsObservation, None]):
                 f"{cfg.subscription_id}: check the alias with Astronomer support, and ask them to allow this "
                 "subscription for it (they need its id).")
         return obs
+
+    @staticmethod
+    def _known_region(ctx: SetupContext, region: str) -> tuple[str, str | None]:
+        """The configured region as Azure names it ("East US 2" -> eastus2), or why it is none of the subscription's
+        locations. GET /subscriptions/{id}/locations (Subscriptions_ListLocations, azure-rest-api-specs
+        specification/resources/resource-manager/Microsoft.Resources/stable/2022-12-01/subscriptions.json) lists
+        them; when it cannot be read, the comparison with the VNet's region below still catches a wrong one."""
+        from azure.core.exceptions import HttpResponseError
+
+        sub = ctx.config.subscription_id
+        try:
+            locations = ctx.memo("locations", lambda: [
+                (loc.name, loc.display_name or "") for loc in ctx.factory.subscriptions().subscriptions.list_locations(
+                    sub)])
+        except HttpResponseError as exc:
+            if not refused(exc):
+                raise
+            return region, None
+        want = region.replace(" ", "").lower()
+        for name, display in locations:
+            if want in (name.lower(), display.replace(" ", "").lower()):
+                return name, None
+        near = ", ".join(sorted(name for name, _ in locations)[:6])
+        return region, (f"'{region}' is not an Azure region subscription {sub} can use (its regions include {near}): "
+                        "correct region in the config, or leave it empty so the endpoint goes in its VNet's region.")
 
     @staticmethod
     def _group_problem(ctx: SetupContext, name: str, role: str, why: str, missing: str) -> str | None:

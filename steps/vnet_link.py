@@ -189,10 +189,14 @@ class LinkVnets(Step[LinksObservation, LinksPayload]):
         items = one_name_per_link([decide_link(ctx, zone, observation.zones, vid, vid.lower() in again_named)
                                    for vid in observation.agent_vnets])
         details = [f"{label(i, items)}: {i.note}" for i in items]
-        records = zone.record_sets if zone else 0
+        if zone is None:  # not created yet: there is nothing in it to count
+            holds = "the zone is created by this setup with this cluster's A record only"
+        else:  # record_sets counts the SOA record too
+            records = max(zone.record_sets - 1, 0)
+            holds = f"the zone holds {records} record{'s' if records != 1 else ''} besides its SOA now"
         warnings = [f"Linking {ASTRO_DNS_ZONE} to a VNet makes every *.{ASTRO_DNS_ZONE} name resolve from this "
                     "private zone inside that VNet: any other Astro cluster reached from there needs its own A "
-                    f"record here, or it stops resolving (the zone holds {max(records - 1, 0)} record(s) now)."]
+                    f"record here, or it stops resolving ({holds})."]
         for kind in (Action.FAILED, Action.CONFLICT):
             bad = [i for i in items if i.action is kind]
             if bad:

@@ -13,7 +13,8 @@ DENY_PE = [("Microsoft.Network/privateEndpoints/write", "/subscriptions")]
 
 
 def text_of(app, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).render())
+    content = app.screen.query_one(selector, Static).content  # a Text, or screens.widgets.wrap.Hanging around one
+    return str(getattr(content, "text", content))
 
 
 def test_bad_alias_is_explained_and_blocks_next(sandbox, tmp_path):
@@ -23,16 +24,16 @@ def test_bad_alias_is_explained_and_blocks_next(sandbox, tmp_path):
             await wait_for(pilot, lambda: screen_name(app) == "StartScreen")
             await pilot.press("enter")
             await wait_for(pilot, lambda: screen_name(app) == "AstroDetailsScreen")
-            await pilot.press(*"https://abc123.external.astronomer.run", "enter")
+            await pilot.press(*"https://cl0abc123def456ghi789jklm.external.astronomer.run", "enter")
             await pilot.press(*"astro-re-pls.not-a-guid.eastus2")
             await pilot.pause()
             assert "must end with '.azure.privatelinkservice'" in text_of(app, "#alias-status")
-            assert "Cluster ID: abc123" in text_of(app, "#api-url-status")
+            assert "Cluster ID: cl0abc123def456ghi789jklm" in text_of(app, "#api-url-status")
             await pilot.press("ctrl+n")
             await pilot.pause()
             assert screen_name(app) == "AstroDetailsScreen"
             assert "Fix the alias" in text_of(app, "#nav-status")
-            assert "abc123" in text_of(app, "#alias-request")
+            assert "cl0abc123def456ghi789jklm" in text_of(app, "#alias-request")
 
     asyncio.run(run())
 

@@ -126,3 +126,91 @@ def test_token_never_reaches_disk_or_output(sandbox, cli_env, capsys):
         for name in files:
             with open(os.path.join(root, name), encoding="utf-8", errors="replace") as fh:
                 assert sandbox.token not in fh.read(), name
+
+
+# -- issue 12: global flags after the subcommand, closed pipes, the API URL without a cluster ID, verify --json
+@pytest.mark.parametrize("argv", [
+    ["demo", "--redact", "--plain"], ["--redact", "--plain", "demo"], ["--redact", "demo", "--plain"]])
+def test_global_flags_are_taken_before_or_after_the_subcommand(argv):
+    from wizard.cli.parser import build_parser
+
+    args = build_parser().parse_args(argv)
+    assert (args.command, args.redact, args.plain) == ("demo", True, True)
+
+
+def test_azure_flags_after_a_config_command_reach_the_engine(tmp_path):
+    from wizard.cli.parser import build_parser
+
+    after = build_parser().parse_args(["plan", "-c", "f.toml", "--arm-endpoint", "https://arm.example",
+                                       "--ca-file", "ca.pem"])
+    before = build_parser().parse_args(["--arm-endpoint", "https://arm.example", "--ca-file", "ca.pem",
+                                        "plan", "-c", "f.toml"])
+    for args in (after, before):
+        assert (args.arm_endpoint, args.ca_file) == ("https://arm.example", "ca.pem")
+    report = build_parser().parse_args(["report", "-c", "f.toml", "--redact"])
+    assert report.report_redact is True and report.redact is False  # report's own flag: the same meaning
+
+
+@pytest.mark.parametrize(("command", "code"), [
+    (["plan"], 0), (["status"], 0), (["report"], 0), (["export", "--format", "terraform"], 0),
+    (["apply", "--yes", "--no-wait"], 3)])
+def test_a_reader_that_closes_the_pipe_gets_no_traceback(sandbox, cli_env, command, code):
+    """`astro-privatelink plan --config F | head -0`: the pipe is closed before the first line is written. The
+    command still does its work (apply creates what it plans) and exits with its own code."""
+    import subprocess
+
+    config = _config(sandbox, cli_env)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, "-m", "wizard", *command, "--config", config], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr, done.stderr
+    assert done.returncode == code, done.stderr
+    if command[0] == "apply":
+        assert sandbox.world.of_type("Microsoft.Network/privateEndpoints")
+
+
+def test_an_api_url_without_the_cluster_id_says_what_is_missing(sandbox, cli_env, capsys):
+    config = _config(sandbox, cli_env, api_url="https://external.astronomer.run")
+    assert main(["plan", "--config", config]) == 2
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    assert "has no cluster ID" in text and "https://<cluster-id>.external.astronomer.run" in text
+    assert "does not" not in text
+
+
+def test_verify_json_gives_the_nameserver_as_an_address(sandbox, cli_env, capsys):
+    sandbox.knobs.approve_after = 0.0
+    config = _config(sandbox, cli_env)
+    assert main(["apply", "--config", config, "--yes"]) == 0
+    capsys.readouterr()
+    host, port = sandbox.dns_address
+    assert main(["verify", "--config", config, "--json", "--nameserver", f"{host}:{port}"]) == 0
+    assert json.loads(capsys.readouterr().out)["nameserver"] == f"{host}:{port}"
+    assert main(["verify", "--config", config, "--nameserver", "not-an-address"]) == 2
+    assert "nameserver" in capsys.readouterr().err
+
+
+def test_status_and_report_say_the_zone_this_tool_created_was_created_not_reused(sandbox, cli_env, capsys):
+    """The record, not Azure, knows who made the zone: the setup that made it says so; another setup reuses it."""
+    sandbox.knobs.approve_after = 0.0
+    config = _config(sandbox, cli_env)
+    assert main(["apply", "--config", config, "--yes"]) == 0
+    capsys.readouterr()
+    for command in ("status", "report"):
+        assert main([command, "--config", config]) == 0
+        out = capsys.readouterr().out
+        zone_line = next(line for line in out.splitlines() if line.strip().startswith("Zone external.astronomer.run"))
+        assert "created by this tool" in zone_line and "reusing" not in zone_line.lower(), zone_line
+
+    other_dir = cli_env / "other"
+    other_dir.mkdir()
+    other = _config(sandbox, other_dir, endpoint_name="astro-privatelink-2",
+                    api_url=sandbox.demo_api_url.replace("clmh597sg000208lb2kjhcn8q", "clother00000000000000000"))
+    main(["plan", "--config", other])
+    out = capsys.readouterr().out
+    zone_line = next(line for line in out.splitlines() if line.strip().startswith("Zone external.astronomer.run"))
+    assert "reusing the zone" in zone_line and "created by this tool" not in zone_line, zone_line

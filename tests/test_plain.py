@@ -18,7 +18,7 @@ from wizard.core.transcript import read_entries
 from wizard.engine import ApprovalPolling, Workspace
 from wizard.plain import PlainWizard, Prompter, should_use_plain
 
-ENTER, CTRL_C, CTRL_U = "\r", "\x03", "\x15"
+ENTER, CTRL_C, CTRL_U, DOWN = "\r", "\x03", "\x15", "\x1b[B"
 
 
 def run_wizard(sandbox, state: Path, keys: str, **kw):
@@ -27,6 +27,7 @@ def run_wizard(sandbox, state: Path, keys: str, **kw):
     out = io.StringIO()
     with create_pipe_input() as pipe:
         pipe.send_text(keys)
+        kw.setdefault("nameserver", sandbox.dns_address)  # verify asks the sandbox's DNS, as the demo does
         wizard = PlainWizard(workspace, prompter=Prompter(pipe, DummyOutput()), out=out,
                              approval=ApprovalPolling(first=0.05, longest=0.2, timeout=5.0), **kw)
         code = wizard.run()
@@ -50,6 +51,8 @@ def test_whole_setup_line_by_line(sandbox, sdk, tmp_path):
     assert "[x] private endpoint: Private endpoint astro-privatelink is ready" in out
     assert "Send this to Astronomer support" in out and "[x] approval: Astronomer approved the connection." in out
     assert "Done: every step is complete." in out
+    # ... and then verify, as the full-screen wizard's last step: every check, through the endpoint
+    assert "Verifying from this machine" in out and "checks passed" in out and "HTTPS" in out, out
     world = world_summary(sdk)
     assert len(world["pes"]) == 1 and len(world["zones"]) == 1 and len(world["links"]) == 1
     assert len(world["records"]) == 1
@@ -61,7 +64,7 @@ def test_whole_setup_line_by_line(sandbox, sdk, tmp_path):
         (sandbox.demo_alias, RG, VNET, SUBNET, None)
     assert records[0].last_state("approval") == "done"
     toml = tmp_path / "state" / f"{sandbox.demo_cluster_id}.toml"
-    assert f"verify --config {toml}" in out and 'subnet = "snet-private-endpoints"' in toml.read_text()
+    assert 'subnet = "snet-private-endpoints"' in toml.read_text()
     assert transcript.path == tmp_path / "state" / f"{sandbox.demo_cluster_id}.requests.log"
     assert len(read_entries(transcript.path)) > 10
 
@@ -101,6 +104,7 @@ def test_validation_then_stop_then_resume_with_saved_answers(sandbox, tmp_path):
 
     # resume: the saved setup is the default choice, and every saved answer is the default
     keys = (ENTER                                   # resume cluster ...
+            + DOWN + ENTER                          # go through the questions again (not: keep them all)
             + ENTER + ENTER                         # alias, API URL as saved
             + ENTER + ENTER + ENTER                 # resource group, VNet, subnet as saved
             + ENTER + "nic-astro" + ENTER + "n"     # endpoint name as saved; a NIC name; no other VNets
@@ -205,3 +209,50 @@ def test_plain_demo_runs_on_its_own_sandbox(tmp_path, monkeypatch):
     text = out.getvalue()
     assert "Demo mode" in text and "Review for Astro cluster" in text
     assert "Alias visible to subscription ****" in text  # --redact masks subscription ids
+
+
+def test_resume_keeps_all_saved_answers_in_one_go(sandbox, tmp_path):
+    state = tmp_path / "state"
+    keys = sandbox.demo_alias + ENTER + sandbox.demo_api_url + ENTER + placement_keys() + "Stop" + ENTER
+    code, out, _ = run_wizard(sandbox, state, keys)
+    assert code == 0, out
+    # resume: the saved answers are shown and kept with one Enter; straight to the review
+    code, out, _ = run_wizard(sandbox, state, ENTER + ENTER + "Stop" + ENTER)
+    assert code == 0, out
+    assert f"Resuming cluster {sandbox.demo_cluster_id}. Saved answers:" in out
+    assert f"VNet {RG}/{VNET}, subnet {SUBNET}" in out
+    assert "Astro details:" not in out and "Where the endpoint goes" not in out  # no question asked again
+    assert "Review for Astro cluster" in out
+    assert sandbox.writes() == []
+
+
+def test_plain_mode_ends_with_verify_and_a_failed_check_exits_1(sandbox, tmp_path):
+    sandbox.knobs.approve_after = 0.0
+    sandbox.knobs.astro_listening = False  # the Astro endpoint refuses: the HTTPS check fails
+    keys = (sandbox.demo_alias + ENTER + sandbox.demo_api_url + ENTER + placement_keys()
+            + ENTER + "y" + "y")
+    code, out, _ = run_wizard(sandbox, tmp_path / "state", keys)
+    assert code == 1, out
+    assert "Done: every step is complete." in out and "checks failed" in out and "What to do:" in out
+    assert "astro-privatelink verify --config" in out
+
+
+def test_plain_demo_resumed_by_a_new_demo_follows_its_sandbox(tmp_path, monkeypatch):
+    import argparse
+
+    from wizard.plain import run_plain
+
+    monkeypatch.setenv("ASTRO_PL_STATE_DIR", str(tmp_path / "state"))
+    args = argparse.Namespace(command="demo", world="demo", approve_after=0.2, redact=False, arm_endpoint=None,
+                              ca_file=None)
+    urls = []
+    for keys in (ENTER + ENTER + placement_keys() + "Stop" + ENTER,   # new setup, stop at the review
+                 ENTER + ENTER + "Stop" + ENTER):                    # a new demo: resume, keep all answers, stop
+        out = io.StringIO()
+        with create_pipe_input() as pipe:
+            pipe.send_text(keys)
+            assert run_plain(args, input=pipe, output=DummyOutput(), out=out) == 0, out.getvalue()
+        records, _ = RecordStore(tmp_path / "state").list()
+        urls.append(records[0].answers.api_url)
+    assert urls[0] != urls[1]  # the second sandbox listens on another port, and the saved answer follows it
+    assert "the API URL now names its new port" in out.getvalue() and "Review for Astro cluster" in out.getvalue()

@@ -134,8 +134,11 @@ def test_create_done(snap_compare, sandbox, size):
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_approval_pending(snap_compare, sandbox, size):
+    # Ready once the poll has settled into its first wait (600 s): the screen counts the plan's read (1) and the
+    # poll's "waiting for" (2). Waiting for 1 alone let the picture be taken between the two on a slow machine
+    # (a fresh install compiles and imports the poll's modules in that gap) and show "checked 1 time".
     assert shot(snap_compare, sandbox, "approval", size, upto="created",
-                ready=lambda app: getattr(app.screen, "checks", 0) >= 1 and app.support_text is not None
+                ready=lambda app: getattr(app.screen, "checks", 0) >= 2 and app.support_text is not None
                 and "/subscriptions/" in (app.support_text or ""))
 
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from steps.registry import BY_KEY, CREATE_KEYS
+from steps.registry import ALL_STEPS, BY_KEY, CREATE_KEYS, STEP_KEYS, steps_done
 from wizard.core.config import SetupConfig
 from wizard.core.record import SetupRecord
 from wizard.tui.pages import (
@@ -19,8 +19,8 @@ from wizard.tui.pages import (
     create_state,
     fix_page,
     next_page,
-    page_number,
     page_state,
+    page_steps,
     placement_problems,
     previous_page,
     reachable,
@@ -159,44 +159,44 @@ def test_resume_page(view, expected):
 # -- the checklist -------------------------------------------------------------------------------------------
 def test_checklist_of_a_new_setup():
     rows = checklist_rows(state("none"), "astro")
-    assert rows == [
-        Row(0, "1. Astro details", "todo", True),
-        Row(0, "2. Azure account", "todo", False),
-        Row(0, "3. Where it goes", "blocked", False),
-        Row(0, "4. Review", "blocked", False),
-        Row(0, "5. Create", "blocked", False),
-        Row(0, "6. Approval", "blocked", False),
-        Row(0, "7. Verify", "blocked", False),
-        Row(0, "8. Done", "blocked", False),
+    assert rows == [  # pages unnumbered; the documented steps each page starts lead it (step 1 spans 4 pages)
+        Row(0, "1   Astro details", "todo", True),
+        Row(0, "    Azure account", "todo", False),
+        Row(0, "    Where it goes", "blocked", False),
+        Row(0, "    Review", "blocked", False),
+        Row(0, "2-5 Create", "blocked", False),
+        Row(0, "6   Approval", "blocked", False),
+        Row(0, "7   Verify", "blocked", False),
+        Row(0, "    Done", "blocked", False),
     ]
 
 
 def test_checklist_shows_the_create_steps_once_they_matter():
-    labels = [BY_KEY[key].label for key in CREATE_KEYS]
-    assert labels == ["Endpoint", "DNS zone", "VNet links", "A record"]
+    labels = [f"{BY_KEY[key].number} {BY_KEY[key].label}" for key in CREATE_KEYS]
+    assert labels == ["2 Endpoint", "3 DNS zone", "4 VNet links", "5 A record"]
     on_create = checklist_rows(state(reviewed=True), "create")
     assert [r.label for r in on_create if r.indent == 1] == labels
-    assert Row(0, "5. Create", "todo", True) in on_create  # the current page is never shown blocked
+    assert Row(0, "2-5 Create", "todo", True) in on_create  # the current page is never shown blocked
     assert not [r for r in checklist_rows(state(), "review") if r.indent]
     running = checklist_rows(state(steps={"private_endpoint": "running", "dns_zone": "done"}), "approval")
     assert [(r.label, r.state) for r in running if r.indent] == [
-        ("Endpoint", "running"), ("DNS zone", "done"), ("VNet links", "todo"), ("A record", "todo")]
+        ("2 Endpoint", "running"), ("3 DNS zone", "done"), ("4 VNet links", "todo"), ("5 A record", "todo")]
 
 
 def test_checklist_marks_only_unreachable_todo_pages_blocked():
-    rows = {r.label: r.state for r in checklist_rows(state(steps={"inputs": "failed"}), "review")}
-    assert rows["4. Review"] == "failed"
-    assert rows["5. Create"] == "blocked"
-    rows = {r.label: r.state for r in checklist_rows(state(verify="failed", steps={"approval": "waiting"}), "astro")}
-    assert rows["6. Approval"] == "waiting"  # unreachable but not to do: shows its own state
-    assert rows["7. Verify"] == "failed"
+    rows = {r.label.split()[-1]: r.state for r in checklist_rows(state(steps={"inputs": "failed"}), "review")}
+    assert rows["Review"] == "failed"
+    assert rows["Create"] == "blocked"
+    rows = {r.label.split()[-1]: r.state
+            for r in checklist_rows(state(verify="failed", steps={"approval": "waiting"}), "astro")}
+    assert rows["Approval"] == "waiting"  # unreachable but not to do: shows its own state
+    assert rows["Verify"] == "failed"
 
 
 # -- moving between pages ------------------------------------------------------------------------------------
 def test_page_order():
     assert [key for key, _ in PAGES] == list(PAGE_KEYS)
-    assert [page_number(p) for p in PAGE_KEYS] == list(range(1, 9))
-    assert page_number("start") == 0
+    assert page_steps("start") == ""
     assert [next_page(p) for p in PAGE_KEYS] == [*PAGE_KEYS[1:], None]
     assert [previous_page(p) for p in PAGE_KEYS] == ["start", *PAGE_KEYS[:-1]]
 
@@ -232,3 +232,26 @@ def test_pages_import_no_textual():
             "print(sorted(m for m in sys.modules if m.startswith(('textual', 'rich', 'screens', 'azure'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# -- one numbering (issue 12, item 4) --------------------------------------------------------------------------
+def test_pages_use_the_documented_step_numbers_only():
+    """Headings, the checklist and the registry agree: steps 1-7 in the order of Astronomer's page; no page
+    numbers (8 pages would be a second numbering beside the steps')."""
+    assert [(s.number, s.key) for s in ALL_STEPS] == [
+        (1, "inputs"), (2, "private_endpoint"), (3, "dns_zone"), (4, "vnet_links"), (5, "a_record"),
+        (6, "approval"), (7, "verify")]
+    assert {p: page_steps(p) for p in PAGE_KEYS} == {
+        "astro": "Step 1 of 7", "azure": "Step 1 of 7", "placement": "Step 1 of 7", "review": "Step 1 of 7",
+        "create": "Steps 2-5 of 7", "approval": "Step 6 of 7", "verify": "Step 7 of 7", "done": ""}
+    shown = [r.label.split()[0] for r in checklist_rows(state(reviewed=True), "create") if r.label[0].isdigit()]
+    assert shown == ["1", "2-5", "2", "3", "4", "5", "6", "7"]
+    assert len(PAGES) == 8 and "8" not in shown
+
+
+def test_steps_done_counts_in_the_same_numbering():
+    assert steps_done({}) == "no step done yet; next: step 1 (inputs)"
+    assert steps_done({"inputs": "done", "private_endpoint": "done", "dns_zone": "done", "approval": "waiting"}) == \
+        "steps 1-3 done; next: step 4 (VNet links)"
+    assert steps_done(dict.fromkeys(STEP_KEYS, "done"), with_next=False) == "steps 1-6 done"
+    assert steps_done(dict.fromkeys(STEP_KEYS, "done")) == "steps 1-6 done; next: step 7 (verify the connection)"

@@ -285,7 +285,13 @@ def widget_texts(app) -> list[str]:
     """The text every Static on the screen holds (what it would draw), without rendering."""
     from textual.widgets import Static
 
-    return [str(w.render()) for w in app.screen.query(Static)]
+    return [static_text(w) for w in app.screen.query(Static)]
+
+
+def static_text(widget) -> str:
+    """A Static's text, also when it holds a renderable that wraps a Text (screens.widgets.wrap.Hanging)."""
+    content = widget.content
+    return str(getattr(content, "text", content))
 
 
 def test_tui_review_and_create_show_azure_text_safely(sandbox, tmp_path):
@@ -301,8 +307,8 @@ def test_tui_review_and_create_show_azure_text_safely(sandbox, tmp_path):
                                        "providers/Microsoft.Network/virtualNetworks/vnet-hub"]
             app.screen.action_replan()
             await wait_for(pilot, lambda: getattr(app.screen, "plans", None) is not None, what="plans")
-            await wait_for(pilot, lambda: "Pending (" in str(app.screen.query_one("#plans").render()), what="plan")
-            plans = str(app.screen.query_one("#plans").render())
+            await wait_for(pilot, lambda: "Pending (" in static_text(app.screen.query_one("#plans")), what="plan")
+            plans = static_text(app.screen.query_one("#plans"))
             one_line_with(plans, HOSTILE_VISIBLE, "review")
             assert_screen_safe(screen_sequence(app), "the review screen")
             for text in widget_texts(app):
@@ -312,7 +318,7 @@ def test_tui_review_and_create_show_azure_text_safely(sandbox, tmp_path):
             await wait_for(pilot, lambda: type(app.screen).__name__ == "CreateScreen")
             await wait_for(pilot, lambda: "apply" not in app.busy, timeout=30, what="apply finished")
             assert app.step_states["vnet_links"] == "failed"
-            row = str(app.screen.query_one("#row-vnet_links").render())
+            row = static_text(app.screen.query_one("#row-vnet_links"))
             assert "Checked by [bold red]owner[/]" in row  # markup shown as text
             assert_screen_safe(screen_sequence(app), "the create screen")
             for text in widget_texts(app):

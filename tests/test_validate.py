@@ -64,8 +64,8 @@ def test_bad_api_url_says_why(url, words):
 
 
 def test_api_url_without_scheme_warns():
-    c = check_api_url("abc123.external.astronomer.run")
-    assert c.ok and c.cluster_id == "abc123" and "assuming https" in c.warnings[0]
+    c = check_api_url("clmh597sg000208lb2kjhcn8q.external.astronomer.run")
+    assert c.ok and c.cluster_id == "clmh597sg000208lb2kjhcn8q" and "assuming https" in c.warnings[0]
 
 
 @pytest.mark.parametrize("kind, name, ok", [

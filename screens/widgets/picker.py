@@ -2,7 +2,7 @@
 
 The listing is loaded in a thread (by whoever owns the picker) and handed over in batches; each keystroke
 filters the items in memory and shows a bounded window of matches (at most `WINDOW` options, then
-"N more: keep typing"), so typing stays fast over thousands of VNets. Never refills the whole listing.
+"showing the first N of M matches"), so typing stays fast over thousands of VNets. Never refills the whole listing.
 """
 
 from __future__ import annotations
@@ -102,6 +102,7 @@ class Picker(Vertical):
     # -- feeding ----------------------------------------------------------------------------------------
     def add_items(self, batch: Iterable[PickItem], *, done: bool = False) -> None:
         """Append a batch from the listing (call on the UI thread); re-filters only when the window is short."""
+        batch = list(batch)
         self.items.extend(batch)
         if done:
             self.loading_items = False
@@ -109,7 +110,8 @@ class Picker(Vertical):
             self.query_one(OptionList).loading = False if self.items or done else self.loading_items
             if len(self._shown) < WINDOW or done:
                 self.refilter()
-            else:
+            else:  # the window is full: only count the new matches, so the status line's total stays true
+                self._total = getattr(self, "_total", 0) + sum(1 for _ in matches(batch, self.query_text))
                 self._render_status()
 
     def set_items(self, items: list[PickItem]) -> None:
@@ -166,13 +168,15 @@ class Picker(Vertical):
             return
         parts = []
         if self.loading_items:
-            parts.append(f"Loading {self.what}... {len(self.items):,} so far.")
+            parts.append(f"Still reading {self.what} from Azure: {len(self.items):,} so far.")
         if not self.loading_items and not self.items:
             parts.append(f"No {self.what} found.")
         elif self.items and total == 0:
-            parts.append(f"Nothing matches '{self.query_text}'; delete some letters.")
+            parts.append(f"Nothing matches '{self.query_text}'"
+                         + (" yet." if self.loading_items else "; delete some letters."))
         elif total > len(self._shown):
-            parts.append(f"{total - len(self._shown):,} more: keep typing to narrow.")
+            parts.append(f"Showing the first {len(self._shown):,} of {total:,} matches: type more of the name to "
+                         "narrow them.")
         elif not self.loading_items and self.items:
             parts.append(f"{total:,} of {len(self.items):,} shown. Enter picks the highlighted one.")
         if self.note:

@@ -45,11 +45,22 @@ class CheckResult:
         return out
 
 
+SYSTEM_RESOLVER = "system resolver"
+
+
+def nameserver_text(nameserver: tuple[str, int] | None) -> str:
+    """The nameserver as `--nameserver` takes it ('10.0.0.10:53', '[::1]:5353'), or "system resolver"."""
+    if nameserver is None:
+        return SYSTEM_RESOLVER
+    host, port = nameserver
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 @dataclass
 class VerifyReport:
     checks: list[CheckResult]
     host: str = ""
-    nameserver: str = "system resolver"
+    nameserver: str = SYSTEM_RESOLVER  # HOST:PORT (the JSON's value), or SYSTEM_RESOLVER
     timeout: float = DEFAULT_TIMEOUT
     duration: float = 0.0
     outside_vnet: bool = False                 # the network checks probably ran outside the agents' VNet

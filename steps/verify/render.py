@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import json
 
-from steps.verify.models import VerifyReport
+from steps.registry import BY_KEY
+from steps.verify.models import SYSTEM_RESOLVER, VerifyReport
 from wizard.core.sanitize import clean_line
 
 GLYPH_OK, GLYPH_FAIL, GLYPH_SKIP = "[ok]  ", "[FAIL]", "[skip]"
 
-# fix_step -> (step number, what to do)
+# fix_step -> (step number, what to do); the numbers are the registry's, as everywhere
 FIX_STEPS = {
-    "private_endpoint": (2, "the private endpoint"),
-    "dns_zone": (3, "the private DNS zone"),
-    "vnet_links": (4, "the VNet links"),
-    "a_record": (5, "the A record"),
-    "approval": (6, "approval by Astronomer"),
+    key: (BY_KEY[key].number, what) for key, what in (
+        ("private_endpoint", "the private endpoint"), ("dns_zone", "the private DNS zone"),
+        ("vnet_links", "the VNet links"), ("a_record", "the A record"), ("approval", "approval by Astronomer"))
 }
 
 
@@ -41,7 +40,8 @@ def fix_hint(fix_step: str | None, config_path: str | None = None) -> str | None
 
 def render_text(report: VerifyReport, config_path: str | None = None) -> str:
     """The report for people: a line per check, then what to do (`config_path` goes into the fix commands)."""
-    lines = [f"Verify {report.host or 'the API host'} ({report.nameserver}; each network check gives up after "
+    resolver = report.nameserver if report.nameserver == SYSTEM_RESOLVER else f"nameserver {report.nameserver}"
+    lines = [f"Verify {report.host or 'the API host'} ({resolver}; each network check gives up after "
              f"{report.timeout:g} s):"]
     width = max((len(c.title) for c in report.checks), default=0)
     for c in report.checks:

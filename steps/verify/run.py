@@ -41,7 +41,17 @@ from steps.verify.diagnosis import (
     check_record,
     inside_commands,
 )
-from steps.verify.models import AZURE_DNS, CONNECTION, DEFAULT_TIMEOUT, HTTPS, LINKS, RECORD, CheckResult, VerifyReport
+from steps.verify.models import (
+    AZURE_DNS,
+    CONNECTION,
+    DEFAULT_TIMEOUT,
+    HTTPS,
+    LINKS,
+    RECORD,
+    CheckResult,
+    VerifyReport,
+    nameserver_text,
+)
 from steps.verify.nsg import NsgFinding
 from steps.verify.probes import peer_names, probe_https, resolve
 from wizard.core.constants import ASTRO_DNS_ZONE
@@ -74,8 +84,8 @@ def run_verify(ctx: SetupContext, *, nameserver: tuple[str, int] | None = None, 
     cluster = url.cluster_id or host.split(".")[0]
     if ca_file is None:
         ca_file = ctx.factory.settings.ca_file
-    where = f"nameserver {nameserver[0]}:{nameserver[1]}" if nameserver else "system resolver"
-    report = VerifyReport([], host=host, nameserver=where, timeout=timeout)
+    where = f"nameserver {nameserver_text(nameserver)}" if nameserver else "system resolver"  # for the diagnoses
+    report = VerifyReport([], host=host, nameserver=nameserver_text(nameserver), timeout=timeout)
     if not host or not url.ok:
         report.checks.append(CheckResult("inputs", False, f"The API URL '{ctx.config.api_url}' is not usable.",
                                          " ".join(url.problems) or "Give the API URL as https://<cluster-id>."

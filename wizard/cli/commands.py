@@ -4,6 +4,7 @@ to export and report). Human output by default, JSON with --json; exit codes as 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -92,24 +93,25 @@ def cmd_apply(args: argparse.Namespace) -> int:
     if result is None:
         err("stopped. Run the same command again to resume.")
         return EXIT_STOPPED
-    print_summary(engine, result)
+    print_summary(engine, result, args.config)
     return result.exit_code
 
 
-def print_summary(engine: Engine, result: RunResult) -> None:
+def print_summary(engine: Engine, result: RunResult, config_path: str) -> None:
     from wizard.engine import EXIT_OK, EXIT_PENDING, EXIT_STOPPED
 
     code = result.exit_code
+    config = clean_line(shlex.quote(config_path))  # the commands suggested below need it
     print("")
     if code == EXIT_OK:
-        print("Done: every step is complete. Next: `astro-privatelink verify` from inside the VNet.")
+        print(f"Done: every step is complete. Next: `astro-privatelink verify --config {config}` from inside the VNet.")
     elif code == EXIT_PENDING:
         approval = result.outcomes.get("approval")
         print("Everything is in place except Astronomer's approval. Send this to Astronomer support:\n")
         if approval:
             for line in approval.details:  # the support text quotes Azure's names and the alias
                 say("    " + clean_line(line))
-        print("\nThen run `astro-privatelink status` (or apply again) to see the approval.")
+        print(f"\nThen run `astro-privatelink status --config {config}` (or apply again) to see the approval.")
     elif code == EXIT_STOPPED:
         print("Stopped. Run the same command again to resume where it stopped.")
     else:

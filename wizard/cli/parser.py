@@ -36,23 +36,40 @@ def setup_command(name: str) -> Command:
     return run
 
 
+def global_flags(*, redact: bool = True, default: object = None) -> argparse.ArgumentParser:
+    """The flags every command takes before or after its name (`--redact demo` and `demo --redact` alike).
+
+    The copy each subcommand gets has `default=SUPPRESS`, so a flag given before the subcommand is not reset
+    by the subcommand's own default. `destroy` and `report` keep their own `--redact` (same meaning: mask ids).
+    """
+    flags = argparse.ArgumentParser(add_help=False)
+    flags.add_argument("--arm-endpoint", default=default,
+                       help="ARM base URL (default: the public cloud, or ASTRO_PL_ARM_ENDPOINT)")
+    flags.add_argument("--ca-file", default=default,
+                       help="PEM bundle to trust for ARM and HTTPS checks (or ASTRO_PL_CA_FILE)")
+    if redact:
+        flags.add_argument("--redact", action="store_true", default=False if default is None else default,
+                           help="wizard: mask subscription and tenant ids on screen (last 4 kept), for screen "
+                                "shares")
+    flags.add_argument("--plain", action="store_true", default=False if default is None else default,
+                       help="wizard: ask the questions line by line instead of full screen (screen readers, "
+                            "narrow or recorded terminals)")
+    return flags
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=PROG,
+        prog=PROG, parents=[global_flags()],
         description="Set up Azure Private Link between Astro Remote Execution Agents and the Astro orchestration "
                     "plane, following Astronomer's documented steps.",
         epilog="Environment: ASTRO_PL_ARM_ENDPOINT, ASTRO_PL_ACCESS_TOKEN, ASTRO_PL_CA_FILE, ASTRO_PL_STATE_DIR, "
                "ASTRO_PL_POLLING_INTERVAL. Run `astro-privatelink sandbox` for a local Azure to try it on.")
-    parser.add_argument("--arm-endpoint", help="ARM base URL (default: the public cloud, or ASTRO_PL_ARM_ENDPOINT)")
-    parser.add_argument("--ca-file", help="PEM bundle to trust for ARM and HTTPS checks (or ASTRO_PL_CA_FILE)")
-    parser.add_argument("--redact", action="store_true",
-                        help="wizard: mask subscription and tenant ids on screen (last 4 kept), for screen shares")
-    parser.add_argument("--plain", action="store_true",
-                        help="wizard: ask the questions line by line instead of full screen (screen readers, "
-                             "narrow or recorded terminals)")
     parser.set_defaults(func=run_wizard)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    p = sub.add_parser("demo", help="the wizard against a built-in local sandbox (no Azure account needed)")
+    after = global_flags(default=argparse.SUPPRESS)
+    after_keep_redact = global_flags(redact=False, default=argparse.SUPPRESS)
+    p = sub.add_parser("demo", parents=[after],
+                       help="the wizard against a built-in local sandbox (no Azure account needed)")
     p.set_defaults(func=run_wizard)
     p.add_argument("--world", choices=["demo", "large"], default="demo", help="seed world (default: demo)")
     p.add_argument("--approve-after", type=float, default=20.0, metavar="SECONDS",
@@ -61,12 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     def with_config(p: argparse.ArgumentParser) -> None:
         p.add_argument("--config", "-c", required=True, metavar="FILE", help="the setup's TOML config file")
 
-    p = sub.add_parser("plan", help="show what each step would do (no writes)")
+    p = sub.add_parser("plan", parents=[after],
+                       help="show what each step would do (no writes)")
     with_config(p)
     p.set_defaults(func=setup_command("plan"))
     p.add_argument("--json", action="store_true", help="print JSON")
 
-    p = sub.add_parser("apply", help="run the plan: create what is missing, then wait for approval")
+    p = sub.add_parser("apply", parents=[after],
+                       help="run the plan: create what is missing, then wait for approval")
     with_config(p)
     p.set_defaults(func=setup_command("apply"))
     p.add_argument("--yes", "-y", action="store_true", help="do not ask before writing")
@@ -74,12 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--update", action="append", default=[], metavar="STEP", choices=["a_record"],
                    help="allow changing an existing resource that differs (a_record: repoint a stale A record)")
 
-    p = sub.add_parser("status", help="re-read Azure and show each step's state")
+    p = sub.add_parser("status", parents=[after],
+                       help="re-read Azure and show each step's state")
     with_config(p)
     p.set_defaults(func=setup_command("status"))
     p.add_argument("--json", action="store_true", help="print JSON")
 
-    p = sub.add_parser("destroy", help="remove what this tool created (never what it only reused)")
+    p = sub.add_parser("destroy", parents=[after_keep_redact],
+                       help="remove what this tool created (never what it only reused)")
     with_config(p)
     p.set_defaults(func=setup_command("destroy"))
     p.add_argument("--yes", "-y", action="store_true", help="do not ask before deleting")
@@ -89,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--redact", action="store_true", dest="destroy_redact",
                    help="mask subscription ids in what is shown (last 4 characters kept)")
 
-    p = sub.add_parser("verify", help="check the setup from Azure and the network (DNS, HTTPS) and diagnose failures")
+    p = sub.add_parser("verify", parents=[after],
+                       help="check the setup from Azure and the network (DNS, HTTPS) and diagnose failures")
     with_config(p)
     p.set_defaults(func=setup_command("verify"))
     p.add_argument("--nameserver", metavar="HOST[:PORT]",
@@ -98,15 +120,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="give up on each network check after this many seconds (default: 3)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
-    p = sub.add_parser("export", help="write the az script, Terraform or Bicep that does the remaining steps, "
-                                      "for an Azure admin to run")
+    p = sub.add_parser("export", parents=[after],
+                       help="write the az script, Terraform or Bicep that does the remaining steps, "
+                            "for an Azure admin to run")
     with_config(p)
     p.set_defaults(func=setup_command("export"))
     p.add_argument("--format", "-f", choices=["az", "terraform", "bicep"], default="az",
                    help="az (a bash script), terraform or bicep (default: az)")
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
 
-    p = sub.add_parser("report", help="print a summary to paste into a support ticket (steps, ids, last errors)")
+    p = sub.add_parser("report", parents=[after_keep_redact],
+                       help="print a summary to paste into a support ticket (steps, ids, last errors)")
     with_config(p)
     p.set_defaults(func=setup_command("report"))
     p.add_argument("--redact", action="store_true", dest="report_redact",

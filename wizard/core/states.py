@@ -33,7 +33,7 @@ RECORD_STATE = {"done": "done", "failed": "failed", "conflict": "conflict", "wai
                 "blocked": "blocked", "applying": "waiting", "todo": "todo", "running": "running"}
 
 # What a plan's action means, in the Review's words.
-ACTION_WORDS = {"done": "exists, reused", "create": "will be created", "update": "will be updated",
+ACTION_WORDS = {"done": "already done", "create": "will be created", "update": "will be updated",
                 "conflict": "CONFLICT", "blocked": "after an earlier step", "waiting": "waiting",
                 "failed": "CANNOT GO ON"}
 

@@ -17,7 +17,11 @@ ALIAS_SUFFIX = ".azure.privatelinkservice"
 MAX_REQUEST_MESSAGE = 140
 
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-_CLUSTER_ID = re.compile(r"^[a-z0-9]{1,63}$")
+# An Astro cluster ID is a cuid: 'c' then lowercase letters and digits, 25 in all (the reference doc's example
+# "clxxxxxxxxx", and clmh597sg000208lb2kjhcn8q in ../shared/reference/azure-facts.md). 20-32 is accepted so that
+# a slightly different generator is not refused; "abc" or "c1" is a typo or a placeholder, refused here.
+_CLUSTER_ID = re.compile(r"^c[a-z0-9]{19,31}$")
+CLUSTER_ID_EXAMPLE = "clmh597sg000208lb2kjhcn8q"
 _REGION = re.compile(r"^[a-z][a-z0-9]+$")
 
 
@@ -115,16 +119,26 @@ def check_api_url(url: str) -> ApiUrlCheck:
         out.problems.append("The port in the API URL is not a number between 1 and 65535.")
         return out
     suffix = "." + ASTRO_DNS_ZONE
+    if host == ASTRO_DNS_ZONE:
+        out.problems.append(
+            f"The API URL's host has no cluster ID: put your Astro cluster ID in front of '{ASTRO_DNS_ZONE}' "
+            f"(https://<cluster-id>.{ASTRO_DNS_ZONE}, as the Deployment's details in the Astro UI show it).")
+        return out
     if not host.endswith(suffix):
         out.problems.append(
             f"The API URL's host must end with '{ASTRO_DNS_ZONE}' (like "
             f"https://<cluster-id>.{ASTRO_DNS_ZONE}); '{host or value}' does not.")
         return out
     label = host[: -len(suffix)]
-    if "." in label or not _CLUSTER_ID.match(label):
+    if "." in label or not re.fullmatch(r"[a-z0-9]+", label):
         out.problems.append(
             f"The first part of the host, '{label}', should be your Astro cluster ID: lowercase letters and "
             "digits only, with no further dots.")
+        return out
+    if not _CLUSTER_ID.match(label):
+        out.problems.append(
+            f"'{label}' is not an Astro cluster ID: those are about 25 lowercase letters and digits starting with "
+            f"'c' (like {CLUSTER_ID_EXAMPLE}); copy the API URL again from your Deployment's details in the Astro UI.")
         return out
     if parts.username or parts.password:
         out.problems.append("The API URL must not contain a user name or password.")

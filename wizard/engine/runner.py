@@ -21,6 +21,7 @@ from steps.context import LookupProblem, SetupContext
 from wizard.core.azure import ClientFactory
 from wizard.core.config import SetupConfig
 from wizard.core.errors import StepFailed, explain
+from wizard.core.ids import same_id
 from wizard.core.record import RecordStore, SetupRecord
 from wizard.engine.results import ApprovalPolling, Event, RunResult
 
@@ -50,6 +51,12 @@ class Engine:
         if store is not None and config.cluster_id:
             loaded = store.load_or_new(config)
             self.record, self.record_message = loaded.record, loaded.message
+        self.ctx.created_by_tool = self.created_by_tool
+
+    def created_by_tool(self, resource_id: str) -> bool:
+        """Whether the setup record (as it is now, during a run too) lists `resource_id` as made by this tool."""
+        entries = list(self.record.resources.values()) if self.record is not None else []
+        return any(e.created_by_tool and same_id(e.id, resource_id) for e in entries)
 
     # -- events and record ------------------------------------------------------------------------
     def emit(self, step: str, kind: str, message: str, state: str | None = None) -> None:

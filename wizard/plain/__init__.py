@@ -18,7 +18,7 @@ def run_plain(args: Any, *, input: Any = None, output: Any = None, out: TextIO |
               approval: ApprovalPolling | None = None) -> int:
     """`astro-privatelink --plain [demo]`: real Azure, or the demo sandbox (`demo`)."""
     from wizard.core.config import SetupConfig
-    from wizard.core.settings import AzureSettings, SettingsError
+    from wizard.core.settings import AzureSettings, SettingsError, dns_server_from_env
     from wizard.engine import Workspace, sandbox_settings
 
     if input is None and not isatty(sys.stdin):
@@ -41,16 +41,18 @@ def run_plain(args: Any, *, input: Any = None, output: Any = None, out: TextIO |
                               approve_after=getattr(args, "approve_after", 20.0)).start()
             settings = sandbox_settings(sandbox)
             demo_defaults = SetupConfig(alias=sandbox.demo_alias, api_url=sandbox.demo_api_url)
+            nameserver: tuple[str, int] | None = sandbox.dns_address  # the demo's DNS, as the full-screen demo's
         else:
             settings = AzureSettings.from_env(arm_endpoint=getattr(args, "arm_endpoint", None),
                                               ca_file=getattr(args, "ca_file", None))
+            nameserver = dns_server_from_env()  # the same HOST[:PORT] rules as `verify --nameserver`
     except SettingsError as exc:
         err(str(exc))
         return 2
     try:
         wizard = PlainWizard(Workspace(settings), prompter=Prompter(input, output), out=out,
                              redact=bool(getattr(args, "redact", False)), approval=approval,
-                             demo_defaults=demo_defaults)
+                             demo_defaults=demo_defaults, nameserver=nameserver)
         return wizard.run()
     finally:
         if sandbox is not None:

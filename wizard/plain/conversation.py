@@ -29,9 +29,12 @@ class PlainWizard(PlainQuestions):
                  "time (Ctrl+C) and run the same command again to resume.")
         try:
             self.config = self.choose_setup()
-            self.ask_astro()
-            self.sign_in()
-            self.ask_azure()
+            if self.keep_answers:
+                self.sign_in()
+            else:
+                self.ask_astro()
+                self.sign_in()
+                self.ask_azure()
             self.save()
             return self.review_loop()
         except (Stop, KeyboardInterrupt, EOFError):
@@ -181,7 +184,9 @@ class PlainWizard(PlainQuestions):
                          f"{self.config_path()}`) after Astronomer approves.")
                 return EXIT_PENDING
         self.summary(result)
-        return result.exit_code if result.exit_code != EXIT_OK else EXIT_OK
+        if result.exit_code == EXIT_OK:
+            return self.verify(engine)
+        return result.exit_code
 
     def summary(self, result: RunResult) -> None:
         from wizard.console import problem_lines
@@ -189,8 +194,7 @@ class PlainWizard(PlainQuestions):
 
         self.say("")
         if result.exit_code == EXIT_OK:
-            self.say("Done: every step is complete.")
-            self.say(f"Next, from a host inside the VNet: astro-privatelink verify --config {self.config_path()}")
+            self.say("Done: every step is complete. Last, the checks that traffic flows (verify).")
         elif result.exit_code == EXIT_PENDING:
             self.say("Still waiting for Astronomer's approval. Run again later to pick up from here.")
         else:
@@ -202,3 +206,19 @@ class PlainWizard(PlainQuestions):
             self.say(f"Setup record: {self.store.path_for(self.record.cluster_id)}")
             if self.transcript is not None and self.transcript.path is not None:
                 self.say(f"Request log (for Azure support): {self.transcript.path}")
+
+    def verify(self, engine: Engine) -> int:
+        """The last step, as `astro-privatelink verify` runs it: 0 when every check passes, 1 otherwise."""
+        from steps.verify import render_text, run_verify
+        from wizard.engine import EXIT_OK
+
+        self.say("")
+        self.say("Verifying from this machine: Azure's view of each resource, then the DNS answer and HTTPS through "
+                 "the endpoint (a few seconds)...")
+        report = run_verify(engine.ctx, nameserver=self.nameserver)
+        self.say(self.mask(render_text(report, str(self.config_path())).rstrip("\n")))
+        if not report.ok:
+            self.say(f"Run the checks again later with `astro-privatelink verify --config {self.config_path()}` "
+                     "(from a host inside the agents' VNet), or run this wizard again.")
+            return 1
+        return EXIT_OK

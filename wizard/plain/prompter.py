@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any
 
 PICK_LIST_MAX = 40  # longer listings are picked by typing with completion instead of a list
+# questionary draws each choice after a pointer (" » " or 3 spaces); a checkbox adds its tick ("● "). It cuts a
+# line at the terminal's edge (its list window does not wrap), so a longer title is wrapped here, under itself.
+SELECT_INDENT, CHECKBOX_INDENT = 3, 5
+
+
+def fit(title: str, width: int, indent: int) -> str:
+    """A choice's title wrapped to the terminal's `width`, continuation lines indented under its first word."""
+    room = max(width - indent - 1, 20)
+    if len(title) <= room:
+        return title
+    lines = textwrap.wrap(title, room, break_on_hyphens=False) or [title]
+    return ("\n" + " " * indent).join(lines)
 
 
 class Stop(Exception):
@@ -15,7 +29,8 @@ class Stop(Exception):
 class Prompter:
     """questionary prompts bound to one input/output (tests pass a prompt_toolkit pipe input + DummyOutput)."""
 
-    def __init__(self, input: Any = None, output: Any = None) -> None:
+    def __init__(self, input: Any = None, output: Any = None, *, width: int | None = None) -> None:
+        self.width = width
         self.kw: dict[str, Any] = {}
         if input is not None:
             self.kw["input"] = input
@@ -31,10 +46,15 @@ class Prompter:
         answer = questionary.text(message, default=default or "", validate=validate, **self.kw).unsafe_ask()
         return (answer or "").strip()
 
+    def columns(self) -> int:
+        """The terminal's width (80 when it cannot be read), or the width the caller fixed."""
+        return self.width or shutil.get_terminal_size((80, 24)).columns
+
     def select(self, message: str, choices: Sequence[tuple[str, Any]], *, default: Any = None) -> Any:
         import questionary
 
-        items = [questionary.Choice(title, value=value) for title, value in choices]
+        width = self.columns()
+        items = [questionary.Choice(fit(title, width, SELECT_INDENT), value=value) for title, value in choices]
         values = [v for _, v in choices]
         return questionary.select(message, items, default=default if default in values else None,
                                   use_search_filter=True, use_jk_keys=False,
@@ -69,7 +89,9 @@ class Prompter:
     def checkbox(self, message: str, choices: Sequence[tuple[str, Any]], *, checked: Sequence[Any] = ()) -> list[Any]:
         import questionary
 
-        items = [questionary.Choice(title, value=value, checked=value in checked) for title, value in choices]
+        width = self.columns()
+        items = [questionary.Choice(fit(title, width, CHECKBOX_INDENT), value=value, checked=value in checked)
+                 for title, value in choices]
         return list(questionary.checkbox(message, items, use_search_filter=True, use_jk_keys=False,
                                          instruction="(type to filter, Space to tick, Enter when done)",
                                          **self.kw).unsafe_ask() or [])

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from steps.registry import WORK_KEYS
+from steps.registry import STEP_KEYS, steps_done
 from wizard.core.sanitize import clean_line, clean_text
 from wizard.plain.prompter import Prompter, Stop, validator
 
@@ -23,7 +23,7 @@ class PlainQuestions:
 
     def __init__(self, workspace: Workspace, *, prompter: Prompter | None = None, out: TextIO | None = None,
                  redact: bool = False, approval: ApprovalPolling | None = None,
-                 demo_defaults: SetupConfig | None = None) -> None:
+                 demo_defaults: SetupConfig | None = None, nameserver: tuple[str, int] | None = None) -> None:
         from wizard.core.config import SetupConfig
 
         self.workspace = workspace
@@ -37,6 +37,8 @@ class PlainQuestions:
         self.approval = approval
         self._state_dir_refused = False
         self.demo_defaults = demo_defaults
+        self.nameserver = nameserver  # where the final verify asks DNS (None: the system resolver)
+        self.keep_answers = False  # a resumed setup whose saved answers were all kept: no question is asked again
         self.record: SetupRecord | None = None
         self.allow_update: set[str] = set()
         self._vnets: list[Any] | None = None
@@ -72,18 +74,56 @@ class PlainQuestions:
             if chosen is not None:
                 record = next(r for r in records if r.cluster_id == chosen)
                 self.record = record
+                config = SetupConfig.from_dict(record.answers.to_dict())
+                self._follow_demo_sandbox(config)
+                if not config.problems() and self._keep_saved(config):
+                    return config
                 self.say(f"Resuming cluster {chosen}: your saved answers are offered as defaults.")
-                return SetupConfig.from_dict(record.answers.to_dict())
+                return config
         if self.demo_defaults is not None:
             return SetupConfig.from_dict(self.demo_defaults.to_dict())
         return SetupConfig()
 
+    def _keep_saved(self, config: SetupConfig) -> bool:
+        """Show the saved answers (all complete) and offer to keep them in one go; True when kept."""
+        where = config.vnet if config.vnet.startswith("/") else f"{config.resource_group}/{config.vnet}"
+        lines = [f"Resuming cluster {config.cluster_id}. Saved answers:",
+                 f"  alias {config.alias}", f"  API URL {config.api_url}",
+                 f"  subscription {self.sub_label(config.subscription_id)}, resource group {config.resource_group}",
+                 f"  VNet {where}, subnet {config.subnet}",
+                 f"  endpoint {config.endpoint_name}" + (f", network interface {config.nic_name}"
+                                                         if config.nic_name else "")]
+        if config.linked_vnets:
+            lines.append(f"  other VNets linked: {len(config.linked_vnets)}")
+        self.say(self.mask("\n".join(clean_line(line) for line in lines)))
+        self.keep_answers = self.ask.select("Keep them?", [
+            ("Keep all saved answers and go to the review", "keep"),
+            ("Go through the questions again (the saved answers are the defaults)", "ask")], default="keep") == "keep"
+        return self.keep_answers
+
+    def _follow_demo_sandbox(self, config: SetupConfig) -> None:
+        """The demo's sandbox listens on a new port every run: a demo setup's saved API URL follows it."""
+        from urllib.parse import urlsplit
+
+        demo = self.demo_defaults
+        if demo is None or config.cluster_id != demo.cluster_id or config.api_url == demo.api_url:
+            return
+        try:
+            if urlsplit(config.api_url).port is None:  # typed without a port, not filled in by a demo: it stays
+                return
+        except ValueError:  # not a port at all: the API URL question says so
+            return
+        config.api_url = demo.api_url
+        self.say("The demo sandbox starts afresh every run: the API URL now names its new port, and what an earlier "
+                 "demo run created is gone (the review shows what to create again).")
+
     @staticmethod
     def _describe(record: SetupRecord) -> str:
-        done = sum(1 for k in WORK_KEYS if record.last_state(k) == "done")
+        # in the numbering every front end uses: "steps 1-3 done"
+        progress = steps_done({k: record.last_state(k) for k in STEP_KEYS}, with_next=False)
         where = f", {record.answers.resource_group}/{record.answers.endpoint_name}" \
             if record.answers.resource_group else ""
-        return clean_line(f"Resume cluster {record.cluster_id} ({done} of {len(WORK_KEYS)} steps done{where}; "
+        return clean_line(f"Resume cluster {record.cluster_id} ({progress}{where}; "
                           f"updated {record.updated_at.replace('T', ' ')[:16]} UTC)")
 
     def ask_astro(self) -> None:

@@ -155,6 +155,10 @@ class Sandbox:
     def demo_api_url(self) -> str:
         return f"https://{self.demo_cluster_id}.external.astronomer.run:{self.astro_port}"
 
+    def has_resource(self, resource_id: str) -> bool:
+        """Whether this sandbox's world holds the resource (a world lives in memory: a new sandbox starts afresh)."""
+        return self.world.get(resource_id) is not None
+
     @property
     def requests(self) -> list[LoggedRequest]:
         return list(self.service.log)

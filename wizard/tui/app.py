@@ -17,8 +17,6 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import RenderableType
-from rich.text import Text
 from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -29,18 +27,17 @@ from screens import STYLESHEET
 from screens.base import WizardScreen
 from screens.host import WizardHost
 from screens.messages import ApplyFinished, EngineUpdate, Refresh
-from steps.registry import CREATE_KEYS
+from steps.registry import CREATE_KEYS, STEP_KEYS
 from wizard.core.config import SetupConfig, parse_config
 from wizard.core.constants import ENV_BENCH_FIRST_PAINT
 from wizard.core.record import RecordStore, SetupRecord
-from wizard.core.redact import Redactor
-from wizard.core.sanitize import clean_line, clean_text
 from wizard.core.settings import AzureSettings
 from wizard.core.statefiles import StateDirError
 from wizard.core.transcript import Transcript
-from wizard.tui import pages
+from wizard.tui import demo, pages
 from wizard.tui.listings import Listings
 from wizard.tui.messages import ApplyDone, EngineEvent, SandboxStarted
+from wizard.tui.output import SafeOutput
 
 if TYPE_CHECKING:  # pragma: no cover
     from screens.widgets.checklist import Row
@@ -53,7 +50,7 @@ DRAFT_NAME = "draft.toml"
 _SAVE_ONLY = AzureSettings()
 
 
-class WizardApp(App[int]):
+class WizardApp(SafeOutput, App[int]):
     """The wizard: its answers and step states, the engines' runs, and navigation (`screens.host.WizardHost`)."""
 
     CSS_PATH = STYLESHEET
@@ -79,6 +76,7 @@ class WizardApp(App[int]):
         self._sandbox_world = sandbox_world
         self._approve_after = approve_after
         self._owns_sandbox = False
+        self._open_when_up: str | None = None  # a page to open once the demo sandbox is up
         self.demo = sandbox is not None or sandbox_world is not None
         self.demo_prefill = self.demo if demo_prefill is None else demo_prefill
         self.approval_polling = approval
@@ -148,13 +146,17 @@ class WizardApp(App[int]):
         except Exception as exc:
             self._azure_error = f"The demo sandbox could not start: {exc}"
             self._azure_ready.set()
-            return
-        self.post_message(SandboxStarted())
+        self.post_message(SandboxStarted())  # started or not (then `_azure_error` says why): the pages look again
 
     @on(SandboxStarted)
     def _sandbox_started(self) -> None:
-        if self.demo_prefill and not self.config.alias and not self.config.api_url:
-            self.prefill_demo()
+        if self.demo_prefill and not self.config.alias and not self.config.api_url and self._page() != pages.START:
+            self.prefill_demo()  # a new setup was opened before the sandbox was up (the start screen fills nothing)
+        if demo.adopt(self):  # a setup resumed before the sandbox was up, from an earlier demo's world
+            demo.start_over(self)
+        if self._open_when_up:  # "Start a new setup" was chosen while the sandbox was starting
+            page, self._open_when_up = self._open_when_up, None
+            self.resume(None, page=page)
         self.refresh_checklists()
         self._tell_page(Refresh())
 
@@ -207,7 +209,7 @@ class WizardApp(App[int]):
     def start_apply(self, allow_update: set[str] | None = None) -> None:
         if self.applying:
             return
-        self.busy["apply"] = "creating the Azure resources (step 5)"
+        self.busy["apply"] = "creating the Azure resources (steps 2-5)"
         self.apply_cancel = threading.Event()
         self.apply_result = None
         for key in CREATE_KEYS:
@@ -261,9 +263,7 @@ class WizardApp(App[int]):
 
         if self._sandbox_world is not None and self.sandbox is None:
             self.run_worker(self._start_sandbox, thread=True, group="sandbox", exclusive=True, name="sandbox")
-        elif self.demo_prefill and self.sandbox is not None:
-            self.prefill_demo()
-        self.push_screen(StartScreen())
+        self.push_screen(StartScreen())  # the demo's answers are filled in when a new setup is opened (resume)
 
     def first_paint(self) -> None:
         """Called by the start screen once it has been painted."""
@@ -336,9 +336,14 @@ class WizardApp(App[int]):
         if record is not None:
             self._seed_states(record)
             self.reviewed = pages.record_reviewed(record)
-        elif config is None:
-            if self.demo_prefill:
-                self.prefill_demo()
+        if demo.adopt(self):  # an earlier demo run's setup: its sandbox world is gone
+            return demo.start_over(self)
+        if record is None and config is None:
+            if self.demo_prefill and not self.prefill_demo() and self._sandbox_world and self._azure_error is None:
+                self._open_when_up = page or "astro"  # the demo's answers come with its sandbox: open then, filled
+                if isinstance(self.screen, WizardScreen):
+                    self.screen.say("Starting the demo sandbox; the Astro details open, filled in, in a moment...")
+                return
             self.goto(page or "astro")
             return
         self.goto(page or pages.resume_page(self.wizard_state()))
@@ -358,8 +363,8 @@ class WizardApp(App[int]):
     def checklist_rows(self, page: str) -> Sequence[Row]:
         return pages.checklist_rows(self.wizard_state(), page)
 
-    def page_number(self, page: str) -> tuple[int, int]:
-        return pages.page_number(page), len(pages.PAGES)
+    def page_steps(self, page: str) -> str:
+        return pages.page_steps(page)
 
     def fix_page(self, step: str | None) -> tuple[str, str] | None:
         page = pages.fix_page(step)
@@ -384,6 +389,10 @@ class WizardApp(App[int]):
             if isinstance(screen, WizardScreen):
                 screen.show_checklist(pages.checklist_rows(view, screen.PAGE))
 
+    def _page(self) -> str:
+        """The page being shown (under any dialog open over it); "" before the first."""
+        return next((s.PAGE for s in reversed(self.screen_stack) if isinstance(s, WizardScreen)), "")
+
     def _tell_page(self, message: Message) -> None:
         """Post a message to the page being shown (under any dialog open over it)."""
         for screen in reversed(self.screen_stack):
@@ -407,64 +416,34 @@ class WizardApp(App[int]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         current = getattr(screen, "PAGE", None)
         view = self.wizard_state()
-        for n, (page, title) in enumerate(pages.PAGES, start=1):
+        for page, title in pages.PAGES:
             if page != current and pages.reachable(view, page):
-                yield SystemCommand(f"Go to step {n}: {title}", f"Jump to the {title} screen",
-                                    partial(self.goto, page))
+                steps = pages.page_steps(page)
+                yield SystemCommand(f"Go to {title}" + (f" ({steps.lower()})" if steps else ""),
+                                    f"Jump to the {title} screen", partial(self.goto, page))
         yield SystemCommand("Setups in progress", "Back to the start screen (answers are saved)",
                             partial(self.goto, pages.START))
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title == "Screenshot":  # Textual's saves to ~/Downloads, which may not exist: ours says where
+                from wizard.tui.screenshot import take_screenshot
 
-    # -- redaction -----------------------------------------------------------------------------------------
-    def remember_ids(self, *ids: str | None) -> None:
-        self.known_ids.update(i.lower() for i in ids if i)
-
-    def redact(self, text: str) -> str:
-        """Text for the screen, made safe (`wizard.core.sanitize`), with subscription and tenant ids masked (last 4
-        kept) under --redact. Everything on screen that is not this tool's own words goes here."""
-        safe = clean_text(text)
-        if not self.redact_on or not safe:
-            return safe
-        return Redactor(True, self.known_ids | {self.config.subscription_id.lower()})(safe)
-
-    def redact_line(self, text: str) -> str:
-        """`redact` for text shown as one line (a summary, a name): a line break in it becomes a space."""
-        return self.redact(clean_line(text))
-
-    def exit(self, result: int | None = None, return_code: int = 0, message: RenderableType | None = None) -> None:
-        """Exit; a message (printed after the full screen closes; it names paths) is literal and made safe."""
-        if isinstance(message, str):
-            message = Text(clean_text(message))
-        super().exit(result, return_code, message)
-
-    def copy_to_clipboard(self, text: str) -> None:
-        """OSC 52 copy of text that quotes Azure, made safe for the terminal it will be pasted into."""
-        super().copy_to_clipboard(clean_text(text))
-
-    # -- crashes (see wizard.tui.crash) -------------------------------------------------------------------
-    _crash_note: str | None = None
-
-    def _handle_exception(self, error: Exception) -> None:
-        if self._crash_note is None:
-            from wizard.tui.crash import write_crash_report
-
-            masker = Redactor(True, self.known_ids | {self.config.subscription_id.lower()})
-            self._crash_note = write_crash_report(self.store, error, masker)
-        super()._handle_exception(error)  # Textual's exit: return code 1, Pilot re-raises; it prints via _fatal_error
-
-    def _fatal_error(self) -> None:
-        from wizard.tui.crash import crash_text
-
-        self.bell()
-        self.panic(crash_text(self._crash_note))
+                yield SystemCommand("Screenshot", f"Save an SVG picture of this screen in {self.store.directory}",
+                                    lambda: self.set_timer(0.1, partial(take_screenshot, self, self.store)))
+            else:
+                yield command
 
     # -- quitting ------------------------------------------------------------------------------------------
     def resume_hint(self) -> str:
+        world = self._sandbox_world or "demo"  # the command that opens this wizard again
+        again = ("astro-privatelink demo" + (f" --world {world}" if world != "demo" else "")) if self.demo else \
+            "astro-privatelink"
         if self.record is not None:
             where = self.store.path_for(self.record.cluster_id)
-            return f"Your answers and progress are saved in {where}. Run astro-privatelink again to resume."
+            if all(self.record.last_state(k) == "done" for k in STEP_KEYS):
+                return f"The setup is complete; its record is in {where}. Run {again} to verify it again."
+            return f"Your answers and progress are saved in {where}. Run {again} to resume."
         if self.draft_path.exists():
-            return f"Your answers are saved in {self.draft_path}. Run astro-privatelink again to resume."
+            return f"Your answers are saved in {self.draft_path}. Run {again} to resume."
         return "Nothing was written to Azure."
 
     async def action_quit(self) -> None:

@@ -64,21 +64,46 @@ class Listings:
                 batch = []
         emit(batch)
 
-    def vnets(self, subscription_id: str, emit: Emit) -> None:
+    def vnets(self, subscription_id: str, emit: Emit, first_group: str = "") -> None:
+        """Every VNet of the subscription; those of `first_group` (the group just chosen) come first, in one small
+        read of that group, so they are offered at once while thousands of others are still being listed."""
         from wizard.core.listings import iter_vnets
 
+        first = self._group_vnets(subscription_id, first_group) if first_group else []
+        if first:
+            emit(first)
+        seen = {item.key.lower() for item in first}
         batch: list[PickItem] = []
         notes: list[str] = []
         for v in iter_vnets(self._factory(), subscription_id, notes.append):
-            vid = v.id or ""
-            rg = resource_group_of(vid)
-            item = PickItem(vid, v.name or "", f"{rg} | {v.location}", data=vnet_data(v, rg))
-            self._keep(vid, item.data)
-            batch.append(item)
+            if (v.id or "").lower() in seen:
+                continue
+            batch.append(self._vnet_item(v))
             if len(batch) >= VNET_PAGE:
                 emit(batch)
                 batch = []
         emit(batch, note=notes[0] if notes else None)
+
+    def _group_vnets(self, subscription_id: str, group: str) -> list[PickItem]:
+        """The VNets of one resource group (Virtual Networks - List, scoped to the group)."""
+        from azure.core.exceptions import HttpResponseError
+
+        try:
+            vnets = list(self._factory().network(subscription_id).virtual_networks.list(group))
+        except HttpResponseError as exc:
+            # No role on that group (403) or the group is gone (404): nothing to put first; the subscription-wide
+            # listing that follows lists what the role allows and says what it left out.
+            if exc.status_code in (403, 404):
+                return []
+            raise
+        return sorted((self._vnet_item(v) for v in vnets), key=lambda item: item.label.lower())
+
+    def _vnet_item(self, v: Any) -> PickItem:
+        vid = v.id or ""
+        rg = resource_group_of(vid)
+        item = PickItem(vid, v.name or "", f"{rg} | {v.location}", data=vnet_data(v, rg))
+        self._keep(vid, item.data)
+        return item
 
     def vnet_details(self, vnet_id: str) -> dict[str, Any]:
         cached = self.cached_vnet(vnet_id)

@@ -4,6 +4,11 @@ The full-screen wizard shows one page per documented step (plus Review and Done)
 at, which pages can be opened, the state each page shows in the checklist beside every screen, and where the
 fix for a failed check lives are all decided here, from the answers and the step states alone, so they can be
 tested without a terminal. Step keys, numbers and names come from `steps.registry`.
+
+One numbering: the documented steps 1-7 of `steps.registry`, the numbers the CLI, plain mode, reports, exports
+and every diagnosis use. The pages themselves are not numbered (there are more pages than steps); each page shows
+the documented steps it carries out (`PAGE_STEPS`): the answer pages and Review make step 1 (the alias, the API
+URL and where the endpoint goes, checked), Create steps 2-5, Approval 6, Verify 7.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from steps.registry import BY_KEY, CREATE_KEYS, STEP_KEYS
+from steps.registry import BY_KEY, CREATE_KEYS, STEP_COUNT, STEP_KEYS, VERIFY, info, numbers
 from wizard.core.config import SetupConfig
 from wizard.core.record import SetupRecord
 from wizard.core.states import shown_state
@@ -29,6 +34,11 @@ PAGES: tuple[tuple[str, str], ...] = (
 )
 PAGE_KEYS: tuple[str, ...] = tuple(key for key, _ in PAGES)
 PAGE_TITLES: dict[str, str] = dict(PAGES)
+# The documented steps (their keys in `steps.registry`) each page carries out; Done carries out none.
+PAGE_STEPS: dict[str, tuple[str, ...]] = {
+    "astro": ("inputs",), "azure": ("inputs",), "placement": ("inputs",), "review": ("inputs",),
+    "create": CREATE_KEYS, "approval": ("approval",), "verify": (VERIFY.key,), "done": (),
+}
 # The page that fixes a step or a verify check (Verify's "Fix: go to ..." buttons).
 PAGE_FOR_STEP: dict[str, str] = {
     "inputs": "placement", "alias": "astro", "api_url": "astro", "private_endpoint": "create", "dns_zone": "create",
@@ -173,22 +183,35 @@ def resume_page(state: WizardState) -> str:
     return "review"
 
 
+STEP_COLUMN = 4  # the checklist's column of step numbers ("2-5 " is the widest)
+
+
 def checklist_rows(state: WizardState, current: str) -> list[Row]:
-    """The checklist beside the page `current`: every page numbered, and the Create steps once they matter."""
+    """The checklist beside the page `current`: every page, led by the documented step numbers it starts (a step
+    that spans pages, like step 1, is numbered on its first page only), and the Create steps once they matter."""
     rows: list[Row] = []
-    for n, (page, title) in enumerate(PAGES, start=1):
+    numbered: set[str] = set()
+    for page, title in PAGES:
         shown = page_state(state, page)
         if page != current and not reachable(state, page) and shown == "todo":
             shown = "blocked"
-        rows.append(Row(0, f"{n}. {title}", shown, page == current))
+        fresh = [key for key in PAGE_STEPS[page] if key not in numbered]
+        numbered.update(fresh)
+        column = numbers([info(key).number for key in fresh]).replace(", ", ",")
+        rows.append(Row(0, f"{column:<{STEP_COLUMN}}{title}", shown, page == current))
         if page == "create" and (current == "create" or create_started(state.step_states)):
-            rows += [Row(1, BY_KEY[key].label, state.step_states.get(key, "todo"), False) for key in CREATE_KEYS]
+            rows += [Row(1, f"{BY_KEY[key].number} {BY_KEY[key].label}", state.step_states.get(key, "todo"), False)
+                     for key in CREATE_KEYS]
     return rows
 
 
-def page_number(page: str) -> int:
-    """A page's number in the wizard (1-based); 0 for the start screen."""
-    return PAGE_KEYS.index(page) + 1 if page in PAGE_KEYS else 0
+def page_steps(page: str) -> str:
+    """The documented steps a page carries out, for its heading: 'Step 1 of 7', 'Steps 2-5 of 7'; '' for none."""
+    keys = PAGE_STEPS.get(page, ())
+    if not keys:
+        return ""
+    said = numbers([info(key).number for key in keys])
+    return f"Step{'s' if len(keys) > 1 else ''} {said} of {STEP_COUNT}"
 
 
 def next_page(page: str) -> str | None:
