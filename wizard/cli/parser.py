@@ -75,34 +75,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--approve-after", type=float, default=20.0, metavar="SECONDS",
                    help="approve the endpoint connection after this many seconds (default 20)")
 
-    def with_config(p: argparse.ArgumentParser) -> None:
+    def config_command(name: str, parents: list[argparse.ArgumentParser], help_text: str) -> argparse.ArgumentParser:
+        """A subcommand that works on one setup's config file: --config, and the function that runs it."""
+        p = sub.add_parser(name, parents=parents, help=help_text)
         p.add_argument("--config", "-c", required=True, metavar="FILE", help="the setup's TOML config file")
+        p.set_defaults(func=setup_command(name))
+        return p
 
-    p = sub.add_parser("plan", parents=[after],
-                       help="show what each step would do (no writes)")
-    with_config(p)
-    p.set_defaults(func=setup_command("plan"))
+    p = config_command("plan", [after],
+                       "show what each step would do (no writes)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
-    p = sub.add_parser("apply", parents=[after],
-                       help="run the plan: create what is missing, then wait for approval")
-    with_config(p)
-    p.set_defaults(func=setup_command("apply"))
+    p = config_command("apply", [after],
+                       "run the plan: create what is missing, then wait for approval")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask before writing")
     p.add_argument("--no-wait", action="store_true", help="do not wait for approval (exit 3 while it is pending)")
     p.add_argument("--update", action="append", default=[], metavar="STEP", choices=["a_record"],
                    help="allow changing an existing resource that differs (a_record: repoint a stale A record)")
 
-    p = sub.add_parser("status", parents=[after],
-                       help="re-read Azure and show each step's state")
-    with_config(p)
-    p.set_defaults(func=setup_command("status"))
+    p = config_command("status", [after],
+                       "re-read Azure and show each step's state")
     p.add_argument("--json", action="store_true", help="print JSON")
 
-    p = sub.add_parser("destroy", parents=[after_keep_redact],
-                       help="remove what this tool created (never what it only reused)")
-    with_config(p)
-    p.set_defaults(func=setup_command("destroy"))
+    p = config_command("destroy", [after_keep_redact],
+                       "remove what this tool created (never what it only reused)")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask before deleting")
     p.add_argument("--allow-outside-config", action="store_true",
                    help="also remove what the setup record lists outside the config's subscription or resource "
@@ -110,29 +106,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--redact", action="store_true", dest="destroy_redact",
                    help="mask subscription ids in what is shown (last 4 characters kept)")
 
-    p = sub.add_parser("verify", parents=[after],
-                       help="check the setup from Azure and the network (DNS, HTTPS) and diagnose failures")
-    with_config(p)
-    p.set_defaults(func=setup_command("verify"))
+    p = config_command("verify", [after],
+                       "check the setup from Azure and the network (DNS, HTTPS) and diagnose failures")
     p.add_argument("--nameserver", metavar="HOST[:PORT]",
                    help="resolve with this DNS server (default: ASTRO_PL_DNS_SERVER, else the system resolver)")
     p.add_argument("--timeout", type=float, default=3.0, metavar="SECONDS",
                    help="give up on each network check after this many seconds (default: 3)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
-    p = sub.add_parser("export", parents=[after],
-                       help="write the az script, Terraform or Bicep that does the remaining steps, "
-                            "for an Azure admin to run")
-    with_config(p)
-    p.set_defaults(func=setup_command("export"))
+    p = config_command("export", [after],
+                       "write the az script, Terraform or Bicep that does the remaining steps, "
+                       "for an Azure admin to run")
     p.add_argument("--format", "-f", choices=["az", "terraform", "bicep"], default="az",
                    help="az (a bash script), terraform or bicep (default: az)")
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
 
-    p = sub.add_parser("report", parents=[after_keep_redact],
-                       help="print a summary to paste into a support ticket (steps, ids, last errors)")
-    with_config(p)
-    p.set_defaults(func=setup_command("report"))
+    p = config_command("report", [after_keep_redact],
+                       "print a summary to paste into a support ticket (steps, ids, last errors)")
     p.add_argument("--redact", action="store_true", dest="report_redact",
                    help="mask subscription ids (last 4 characters kept)")
 
