@@ -14,6 +14,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 from steps.registry import BY_KEY
+from wizard.core.errors import is_busy_conflict
 
 if TYPE_CHECKING:  # pragma: no cover
     from steps.context import SetupContext
@@ -236,21 +237,13 @@ def wait_until_settled(ctx: SetupContext, step: str, what: str, progress: Progre
     delay = min(max(ctx.factory.settings.polling_interval, 0.05), 5.0)
     while True:
         state = read_state()
+        if state == "":  # ARM's 200 without a provisioningState means done (azure-facts: "missing state on 200")
+            return "Succeeded"
         if state is None or state.lower() in TERMINAL_STATES:
             return state
         if ctx.cancel.wait(delay):
             raise Stopped(f"Stopped while Azure was still {what}.")
         progress(step, f"Azure is still {what} ({int(time.monotonic() - started)}s)")
-
-
-def is_busy_conflict(exc: BaseException) -> bool:
-    """Private DNS's 409 for a write while another operation of the same zone or link is queued: "Another
-    operation is pending for requested object. Operation group '...' already has 1 operations like '...'
-    queued." (Azure-Samples/azure-ml-federated-learning#137, openshift/hypershift's azure network code). It says
-    nothing about what exists."""
-    err = getattr(exc, "error", None)
-    message = (getattr(err, "message", None) or getattr(exc, "message", None) or str(exc)).lower()
-    return getattr(exc, "status_code", None) == 409 and "operations like" in message and "queued" in message
 
 
 def send_write(ctx: SetupContext, step: str, what: str, progress: Progress, write: Callable[[], T],

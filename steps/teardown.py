@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 from steps import all_steps
 from steps.base import Changed, ChecksWhatItMade, Outcome, Progress, State, Step, Stopped
 from steps.context import SetupContext
+from wizard.core.errors import is_busy_conflict
 from wizard.core.ids import parse_id
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -115,8 +116,7 @@ def must_wait(exc: BaseException) -> bool:
     if not isinstance(exc, HttpResponseError) or exc.status_code != 409:
         return False
     code = (getattr(getattr(exc, "error", None), "code", None) or "").lower()
-    message = (getattr(getattr(exc, "error", None), "message", None) or exc.message or "").lower()
-    return code == "cannotdeleteresource" or "queued" in message
+    return code == "cannotdeleteresource" or is_busy_conflict(exc)
 
 
 def _undo(step: Step[Any, Any], ctx: SetupContext, key: str, entry: ResourceEntry, progress: Progress) -> str:
@@ -157,8 +157,9 @@ def refused_outcomes(elsewhere: list[Elsewhere]) -> list[Outcome]:
 
 def teardown(ctx: SetupContext, record: SetupRecord, progress: Progress, *,
              allow_outside_config: bool = False) -> list[Outcome]:
-    from azure.core.exceptions import HttpResponseError
+    from azure.core.exceptions import AzureError, HttpResponseError
 
+    from wizard.core.azure import AzureAccessError
     from wizard.core.errors import explain
 
     elsewhere = outside_config(ctx.config, record)
@@ -194,6 +195,10 @@ def teardown(ctx: SetupContext, record: SetupRecord, progress: Progress, *,
                 outcomes.append(Outcome(key, State.FAILED, e.sentence, details=[entry.id], error_code=e.code,
                                         correlation_id=e.correlation_id))
                 continue  # the later undos re-read what they remove, so they go on
+            except (AzureError, AzureAccessError) as exc:  # the network or the sign-in failed: say so, go on
+                e = explain(exc, subscription_id=ctx.subscription)
+                outcomes.append(Outcome(key, State.FAILED, e.sentence, details=[entry.id], error_code=e.code))
+                continue
             if what.startswith(("removed", f"{entry.id} was already gone")):
                 record.forget(key)
                 for also in step.removed_with(key):

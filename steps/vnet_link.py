@@ -234,11 +234,14 @@ class LinkVnets(Step[LinksObservation, LinksPayload]):
         with ThreadPoolExecutor(max_workers=max(1, min(4, len(todo)))) as pool:
             results = list(pool.map(lambda item: self._link(ctx, payload, item, progress), todo))
         failures = [r for r in results if r is not None]
-        if failures:
-            raise failures[0]
         ctx.refresh("zones")
         zone = next((z for z in ctx.zones() if same_id(z.id, payload.zone_id)), None)
         links = {i.vnet_id.lower(): zone.link_to(i.vnet_id) if zone else None for i in payload.items}
+        if failures:  # the links made meanwhile (the writes run at once) stay recorded as this tool's
+            made_keys = record_keys([i.vnet_id for i in payload.items])
+            made = {made_keys[i.vnet_id.lower()]: lk.id for i in todo
+                    if i.action is Action.CREATE and (lk := links[i.vnet_id.lower()]) is not None}
+            raise StepFailed(failures[0].explained, made=made)
         unlinked = [i for i in payload.items if (lk := links[i.vnet_id.lower()]) is None
                     or lk.provisioning_state.lower() not in ("succeeded", "")]
         if unlinked:

@@ -16,7 +16,7 @@ import pytest
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceModifiedError
 from conftest import FAST_LRO
-from engine_helpers import RG, SUBNET, VNET, demo_config, vnet_id
+from engine_helpers import RG, SUBNET, VNET, demo_config, make_engine, vnet_id
 
 from wizard.cli import main
 from wizard.core.record import RecordStore, SetupRecord
@@ -252,3 +252,19 @@ def test_sandbox_refuses_a_private_dns_delete_whose_etag_is_stale(sandbox, sdk, 
     assert err.value.error.message == f"The Zone {ZONE} has been modified (etag mismatch)."
     fresh = sdk.dns.record_sets.get(RG, ZONE, "A", cid).etag
     sdk.dns.record_sets.delete(RG, ZONE, "A", cid, etag=fresh, match_condition=MatchConditions.IfNotModified)
+
+
+def test_a_network_failure_during_destroy_is_reported_per_resource_and_a_rerun_finishes(sandbox, tmp_path):
+    """The connection drops for every request once destroy starts: each resource gets one sentence (no
+    traceback, the record keeps what is left), and a rerun once the network is back removes everything."""
+    cfg = demo_config(sandbox)
+    sandbox.knobs.approve_after = 0.0
+    assert make_engine(sandbox, tmp_path, cfg).apply().exit_code == 0
+    sandbox.knobs.drop_from = len(sandbox.requests) + 1
+    outcomes = make_engine(sandbox, tmp_path, cfg).destroy()
+    assert outcomes and all(o.state.value == "failed" for o in outcomes), outcomes
+    assert make_engine(sandbox, tmp_path, cfg).record.resources
+    sandbox.knobs.drop_from = None
+    again = make_engine(sandbox, tmp_path, cfg).destroy()
+    assert again and all(o.state.value == "done" for o in again), again
+    assert not make_engine(sandbox, tmp_path, cfg).record.resources

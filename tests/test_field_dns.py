@@ -347,3 +347,32 @@ def test_concurrent_steps_meet_no_queue_of_their_own(sandbox, tmp_path):
     result = make_engine(sandbox, tmp_path, config).apply()
     assert result.exit_code == EXIT_OK, result.outcomes
     assert [r for r in sandbox.requests if r.status == 409] == []
+
+
+def test_a_link_made_beside_one_azure_refused_stays_recorded_as_made_by_this_tool(sandbox, tmp_path):
+    """Links are written at once: when Azure refuses one (403 on its VNet) after making another, the one it made
+    stays in the setup record as this tool's (so destroy removes it), and the refused one is not claimed."""
+    hub = vnet_id(sandbox, "rg-network-hub", "vnet-hub")
+    sandbox.knobs.deny_actions = [("Microsoft.Network/virtualNetworks/join/action", hub)]
+    cfg = demo_config(sandbox, linked_vnets=[hub])
+    result = make_engine(sandbox, tmp_path, cfg).apply(wait_for_approval=False)
+    assert states(result)["vnet_links"] == "failed"
+    record = make_engine(sandbox, tmp_path, cfg).record
+    assert record is not None
+    made = record.resources.get(f"vnet_link:{VNET}")
+    assert made is not None and made.created_by_tool, record.resources
+    assert "vnet_link:vnet-hub" not in record.resources
+
+
+def test_a_resource_answered_without_a_provisioning_state_is_settled():
+    """ARM's 200 without `provisioningState` means done: waiting for it must end, as Succeeded."""
+    import threading
+    from types import SimpleNamespace
+
+    from steps.base import wait_until_settled
+
+    ctx = SimpleNamespace(factory=SimpleNamespace(settings=SimpleNamespace(polling_interval=0.01)),
+                          cancel=threading.Event())
+    reads = iter(["Updating", ""])
+    assert wait_until_settled(ctx, "vnet_links", "finishing", lambda s, m: None, lambda: next(reads)) == "Succeeded"
+    assert wait_until_settled(ctx, "vnet_links", "finishing", lambda s, m: None, lambda: None) is None

@@ -28,12 +28,29 @@ class Explained:
         return self.sentence
 
 
-class StepFailed(Exception):
-    """A step could not finish; `explained` says why and what to do next."""
+def is_busy_conflict(exc: BaseException) -> bool:
+    """Private DNS's 409 for a write while another operation of the same zone or link is queued: "Another
+    operation is pending for requested object. Operation group '...' already has 1 operations like '...'
+    queued." (Azure-Samples/azure-ml-federated-learning#137, openshift/hypershift's azure network code). It says
+    nothing about what exists."""
+    err = getattr(exc, "error", None)
+    message = getattr(err, "message", None) or getattr(exc, "message", None) or str(exc)
+    return getattr(exc, "status_code", None) == 409 and _queued(message)
 
-    def __init__(self, explained: Explained) -> None:
+
+def _queued(message: str) -> bool:
+    low = message.lower()
+    return "operations like" in low and "queued" in low
+
+
+class StepFailed(Exception):
+    """A step could not finish; `explained` says why and what to do next. `made`: record key -> id of what the step
+    did create before it failed (several links at once: one refused, another made), so it stays recorded as ours."""
+
+    def __init__(self, explained: Explained, *, made: dict[str, str] | None = None) -> None:
         super().__init__(explained.sentence)
         self.explained = explained
+        self.made = dict(made or {})
 
 
 def role_for(action: str) -> str:
@@ -199,7 +216,7 @@ def _explain_http(exc, *, alias: str | None, subscription_id: str | None) -> Exp
     if status is not None and status >= 500:
         return Explained(code, f"Azure had a server error ({code}): run again in a minute; the tool continues where "
                                "it stopped.", **ids)
-    if status == 409 and "operations like" in message.lower() and "queued" in message.lower():
+    if status == 409 and _queued(message):
         # Private DNS takes one operation at a time per zone or link (terraform-provider-azurerm#29354).
         return Explained(code, "Azure is still busy with another change to the private DNS zone (it takes one at a "
                                "time): wait a minute, then run again; nothing is lost.", **ids)

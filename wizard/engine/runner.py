@@ -188,13 +188,16 @@ class Engine:
             e = exc.explained
             outcome = Outcome(step.key, State.FAILED, e.sentence, error_code=e.code, correlation_id=e.correlation_id)
             if e.status is not None and 400 <= e.status < 500 and e.status not in (408, 429):
-                self._forget(intended)  # Azure refused the write: nothing was created, so nothing is ours
+                # Azure refused the write: what was not made is not ours (what the step says it made stays ours)
+                self._forget([k for k in intended if k not in exc.made])
         except LookupProblem as exc:
             outcome = Outcome(step.key, State.FAILED, str(exc), error_code="InvalidInput")
         except Exception as exc:
             from azure.core.exceptions import AzureError
 
-            if not isinstance(exc, AzureError):
+            from wizard.core.azure import AzureAccessError
+
+            if not isinstance(exc, (AzureError, AzureAccessError)):  # as in _safe_plan: a sign-in that lapsed
                 raise
             e = explain(exc, alias=self.config.alias, subscription_id=self.config.subscription_id)
             outcome = Outcome(step.key, State.FAILED, e.sentence, error_code=e.code, correlation_id=e.correlation_id)
