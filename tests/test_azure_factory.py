@@ -93,3 +93,23 @@ def test_a_wrong_token_is_explained(sandbox):
 def test_static_credential_has_far_expiry_for_plain_tokens():
     cred = StaticTokenCredential("opaque")
     assert cred.get_token("x").token == "opaque"
+
+
+def test_not_signed_in_is_one_sentence_and_nothing_from_azure_identitys_logger(tmp_path):
+    """With no credential at all, `plan` says one sentence with the next action; azure-identity's WARNING lines
+    (the whole DefaultAzureCredential chain) do not reach the terminal."""
+    import subprocess
+    import sys
+
+    config = tmp_path / "c.toml"
+    config.write_text('[astro]\nalias = "astro.6f3d8a52-1c4e-4b7a-9d2e-5a8c0f1b7e34.eastus2.azure.privatelinkservice"\n'
+                      'api_url = "https://clmh597sg000208lb2kjhcn8q.external.astronomer.run"\n'
+                      '[azure]\nsubscription_id = "8f1c2d3e-4b5a-4c6d-9e8f-0a1b2c3d4e5f"\n'
+                      'resource_group = "rg-aks-prod"\n'
+                      '[endpoint]\nvnet = "vnet-aks-prod"\nsubnet = "snet-private-endpoints"\n')
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "ASTRO_PL_STATE_DIR": str(tmp_path / "state")}
+    run = subprocess.run([sys.executable, "-m", "wizard", "plan", "--config", str(config)], capture_output=True,
+                         text=True, env=env, timeout=60)
+    assert run.returncode == 1
+    assert "You are not signed in to Azure: run `az login`" in run.stdout
+    assert "Credential" not in run.stderr and "azure.identity" not in run.stderr, run.stderr

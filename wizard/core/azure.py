@@ -47,6 +47,18 @@ def preload_sdk() -> None:
         import azure.mgmt.resource.subscriptions  # noqa: F401
 
 
+def quiet_identity_logger() -> None:
+    """Keep azure-identity's own log lines (the whole DefaultAzureCredential chain, one WARNING per credential it
+    tried) off the terminal: with no handler configured, Python's last-resort handler prints them to stderr around
+    the one sentence the tool says itself (AzureAccessError). A NullHandler on the `azure.identity` logger stops
+    that; an application that configures logging still gets them through propagation."""
+    import logging
+
+    identity = logging.getLogger("azure.identity")
+    if not any(isinstance(h, logging.NullHandler) for h in identity.handlers):
+        identity.addHandler(logging.NullHandler())
+
+
 class AzureAccessError(RuntimeError):
     """Azure could not be reached or no credential worked; str() is one sentence with the next action."""
 
@@ -119,6 +131,7 @@ class ClientFactory:
                 else:
                     from azure.identity import DefaultAzureCredential
 
+                    quiet_identity_logger()
                     self._credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
             return self._credential
 
