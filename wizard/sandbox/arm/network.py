@@ -127,11 +127,17 @@ def _upsert_subnet(svc: Service, subnet_id: str, name: str, props: dict) -> Reso
     return _stored(svc.world, subnet_id)
 
 
-def put_subnet(svc: Service, req: Request, target: Target) -> Response:
-    vnet = svc.world.get(target.parent_id or "")
-    if vnet is None:
-        raise not_found(Target(target.sub, target.rg, T_VNET, target.parent_id or "",
+def _parent(svc: Service, target: Target, parent_type: str) -> Resource:
+    """The resource a child PUT goes under (a subnet's VNet, a rule's NSG); ARM's 404 for it when it is missing."""
+    parent = svc.world.get(target.parent_id or "")
+    if parent is None:
+        raise not_found(Target(target.sub, target.rg, parent_type, target.parent_id or "",
                                (target.parent_id or "").rsplit("/", 1)[-1], None))
+    return parent
+
+
+def put_subnet(svc: Service, req: Request, target: Target) -> Response:
+    vnet = _parent(svc, target, T_VNET)
     created = svc.world.get(target.id) is None
     res = _upsert_subnet(svc, target.id, target.name, req.json().get("properties") or {})
     return network_created(svc, req, target, res, created, vnet.body["location"])
@@ -178,10 +184,7 @@ def _upsert_rule(svc: Service, nsg: Resource, name: str, props: dict) -> Resourc
 
 
 def put_rule(svc: Service, req: Request, target: Target) -> Response:
-    nsg = svc.world.get(target.parent_id or "")
-    if nsg is None:
-        raise not_found(Target(target.sub, target.rg, T_NSG, target.parent_id or "",
-                               (target.parent_id or "").rsplit("/", 1)[-1], None))
+    nsg = _parent(svc, target, T_NSG)
     created = svc.world.get(target.id) is None
     res = _upsert_rule(svc, nsg, target.name, req.json().get("properties") or {})
     return network_created(svc, req, target, res, created, nsg.body["location"])
