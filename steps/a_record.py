@@ -157,7 +157,7 @@ class CreateARecord(Step[RecordObservation, RecordPayload]):
             return {}
         parts = parse_id(resource_id)
         rs = ctx.dns_of(resource_id).record_sets.get(parts.get("resource_group", ""), parts["privatednszones"],
-                                                          "A", parts["a"])
+                                                     "A", parts["a"])
         return {"ip": ",".join(sorted(a.ipv4_address for a in (rs.properties.a_records or [])))}
 
     def undo_checked(self, ctx: SetupContext, record_key: str, resource_id: str, facts: dict[str, str],
