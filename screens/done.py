@@ -8,10 +8,10 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Static
+from textual.widgets import Button, Static
 
 from screens.base import WizardScreen
-from screens.messages import EndpointRead
+from screens.messages import AstroHealthRead, EndpointRead
 from screens.widgets.wrap import Hanging
 from steps.registry import resource_order
 from wizard.core.ids import vnet_name_of
@@ -45,12 +45,18 @@ class DoneScreen(WizardScreen):
     PAGE = "done"
     HEADING = "Done: what exists now"
     NEXT_LABEL = "Quit"
-    BINDINGS = [Binding("ctrl+y", "copy_summary", "Copy summary", id="copy-summary")]
+    BINDINGS = [Binding("ctrl+y", "copy_summary", "Copy summary", id="copy-summary"),
+                Binding("ctrl+t", "restrict_traffic", "Restrict traffic", id="restrict-traffic", show=False)]
 
     def compose_content(self) -> ComposeResult:
         yield Static("", id="done-status", markup=False)
         yield Static("Reading the endpoint...", id="summary", markup=False)
+        health = Static("", id="astro-health", markup=False)
+        health.display = False   # shown once Astro's status of a picked Deployment is read (issue 14)
+        yield health
         yield Static("", id="restrict", classes="help", markup=False)
+        if self.wizard.config.deployment_id:   # picked from the Astro API: the step can be done from here
+            yield Button("Restrict traffic... (Ctrl+T)", id="restrict-button", compact=True)
         yield Static("", id="record-path", classes="muted", markup=False)
 
     def on_mount(self) -> None:
@@ -62,7 +68,7 @@ class DoneScreen(WizardScreen):
             Text("[!] Set up, but the verify checks did not all pass: see step 7.", style="bold yellow")))
         self.query_one("#restrict", Static).update(Hanging(w.redact(RESTRICT.format(cluster=w.config.cluster_id))))
         if w.record is not None:
-            cid = w.record.cluster_id
+            cid = w.record.key
             config = w.store.config_path_for(cid)
             log = w.request_log or "(not written yet)"
             self.query_one("#record-path", Static).update(w.redact_line(
@@ -73,6 +79,50 @@ class DoneScreen(WizardScreen):
                 f"astro-privatelink destroy --config {config}."))
         self.summary_text = ""
         self.read_endpoint()
+        self.read_health()
+
+    @work(thread=True, exclusive=True, group="astro-health")
+    def read_health(self) -> None:
+        """Astro's status of the picked Deployment (issue 14): the Deployment's, not each agent's heartbeat."""
+        from screens.astro_pick import deployment_health
+
+        found = deployment_health(self.app, self.wizard.config)
+        if found is not None:
+            self.post_message(AstroHealthRead(found))
+
+    @on(AstroHealthRead)
+    def _show_health(self, message: AstroHealthRead) -> None:
+        found = message.found
+        ok = bool(getattr(found, "ok", False))
+        shown = self.query_one("#astro-health", Static)
+        shown.display = True
+        shown.update(
+            Text(self.wizard.redact_line(str(getattr(found, "line", ""))), style="green" if ok else "yellow"))
+
+    @on(Button.Pressed, "#restrict-button")
+    def action_restrict_traffic(self) -> None:
+        from screens.astro_pick import api_settings, pasted_token
+        from screens.restrict_traffic import RestrictTrafficScreen
+
+        w = self.wizard
+        cfg = w.config
+        if not (cfg.organization_id and cfg.deployment_id):
+            self.say("Pick the Deployment on the Astro details page first (it needs an Astro API token).", error=True)
+            return
+        if w.verify_state != "done":
+            self.say("Verify must pass first: restricting traffic now could cut your agents off.", error=True)
+            return
+        try:
+            settings = api_settings(self.app, pasted_token())
+        except ValueError as exc:
+            self.say(str(exc), error=True)
+            return
+
+        def save() -> None:
+            if w.record is not None:
+                w.store.save(w.record)
+
+        self.app.push_screen(RestrictTrafficScreen(settings, cfg.organization_id, cfg.deployment_id, w.record, save))
 
     @work(thread=True, exclusive=True, group="done")
     def read_endpoint(self) -> None:

@@ -29,6 +29,10 @@ class Listings(Protocol):
         """Who is signed in; raises AzureAccessError (one sentence) when nobody is."""
         ...
 
+    def tenants(self) -> list[PickItem]:
+        """The tenants the account may switch to, keyed by id; [] for one tenant or a static access token."""
+        ...
+
     def subscriptions(self) -> list[PickItem]: ...
 
     def resource_groups(self, subscription_id: str, emit: Emit) -> None:
@@ -46,6 +50,14 @@ class Listings(Protocol):
 
     def cached_vnet(self, vnet_id: str) -> dict[str, Any] | None:
         """What `vnets` or `vnet_details` read of a VNet already; None when not read yet (never blocks)."""
+        ...
+
+    def clusters(self, subscription_id: str, emit: Emit) -> None:
+        """The subscription's AKS clusters, each a PickItem keyed by its id (issue 13)."""
+        ...
+
+    def cluster_vnets(self, cluster_id: str) -> tuple[list[str], str, str | None]:
+        """The VNets an AKS cluster's agents run in, the sentence saying where from, and a problem (or None)."""
         ...
 
 
@@ -150,6 +162,11 @@ class WizardHost(Protocol):
     def refresh_checklists(self) -> None: ...
 
     # -- engines -----------------------------------------------------------------------------------------
+    def switch_tenant(self, tenant_id: str) -> None:
+        """Ask Azure tokens for `tenant_id` from now on (the listings and engines are rebuilt over it; the same
+        sign-in). Call it in a thread worker."""
+        ...
+
     def make_engine(self, *, allow_update: set[str] | None = None, cancel: threading.Event | None = None,
                     token: object = None) -> Engine: ...
 

@@ -47,17 +47,19 @@ class Refresh(Message, bubble=False):
 class SignInChecked(Message, bubble=False):
     """Who is signed in to Azure (`identity`), or why nobody is (`error`)."""
 
-    def __init__(self, identity: SignedInIdentity | None, error: str | None = None) -> None:
+    def __init__(self, identity: SignedInIdentity | None, error: str | None = None, *, run: object = None) -> None:
         super().__init__()
         self.identity = identity
         self.error = error
+        self.run = run  # which check (the screen drops an earlier one's answers)
 
 
 class SubscriptionsListed(Message, bubble=False):
-    def __init__(self, items: list[PickItem], error: str | None = None) -> None:
+    def __init__(self, items: list[PickItem], error: str | None = None, *, run: object = None) -> None:
         super().__init__()
         self.items = items
         self.error = error
+        self.run = run  # which check (the screen drops an earlier one's answers)
 
 
 class VnetRead(Message, bubble=False):
@@ -123,3 +125,74 @@ class EndpointRead(Message, bubble=False):
         super().__init__()
         self.endpoint = endpoint
         self.error = error
+
+
+class TenantsListed(Message, bubble=False):
+    """The tenants the signed-in account may switch to (empty: one, or a static access token), the one its tokens are
+    for now (`current`), or why they could not be listed (`error`)."""
+
+    def __init__(self, items: list[PickItem], current: str | None, error: str | None = None, *,
+                 run: object = None) -> None:
+        super().__init__()
+        self.items = items
+        self.current = current
+        self.error = error
+        self.run = run  # which check (the screen drops an earlier one's answers)
+
+
+class LoginOutput(Message, bubble=False):
+    """What `az login` printed so far (the device code among it)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__()
+        self.lines = lines
+
+
+class LoginFinished(Message, bubble=False):
+    """`az login` ended with `code` (None: it could not be run); `lines` is all it printed."""
+
+    def __init__(self, code: int | None, lines: list[str]) -> None:
+        super().__init__()
+        self.code = code
+        self.lines = lines
+
+
+class OrganizationsRead(Message, bubble=False):
+    """The Astro organizations the token sees (read with `settings`), or why not (`error`, one sentence)."""
+
+    def __init__(self, settings: object, orgs: list[dict[str, object]], error: str | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.orgs = orgs
+        self.error = error
+
+
+class RangesRead(Message, bubble=False):
+    """The Deployment's allowed IP address ranges now and the range offered to add, or why not (`error`)."""
+
+    def __init__(self, ranges: list[str], cidr: str, error: str | None = None) -> None:
+        super().__init__()
+        self.ranges = ranges
+        self.cidr = cidr
+        self.error = error
+
+
+class RangesChanged(Message, bubble=False):
+    """A range added (or this tool's ranges removed: `undo`): whether Astro was written and the ranges after; or
+    why not (`error`)."""
+
+    def __init__(self, cidr: str, undo: bool, wrote: bool, after: list[str], error: str | None = None) -> None:
+        super().__init__()
+        self.cidr = cidr
+        self.undo = undo
+        self.wrote = wrote
+        self.after = after
+        self.error = error
+
+
+class AstroHealthRead(Message, bubble=False):
+    """Astro's status of the picked Deployment (`screens.astro_pick.deployment_health`'s answer)."""
+
+    def __init__(self, found: object) -> None:
+        super().__init__()
+        self.found = found

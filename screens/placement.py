@@ -1,4 +1,7 @@
-"""Screen 3: where the endpoint goes: resource group -> VNet -> subnet (live listings), names, extra VNets."""
+"""Screen 3: where the endpoint goes. It starts with the agents' AKS cluster (a live list with type-ahead): choosing
+one fills the resource group and the VNet (every VNet of its node pools is linked; for a VNet AKS manages, the
+`aks-vnet-*` of its node resource group, said plainly) and leaves the subnet to choose. The manual path (resource
+group -> VNet -> subnet) stays for agents that run elsewhere. Names and extra VNets follow."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.widgets import Button, Input, Static
 
 from screens.base import WizardScreen
@@ -16,9 +20,36 @@ from screens.messages import VnetRead
 from screens.widgets.picker import Emit, Loader, PickerScreen, PickItem
 from wizard.core.config import SetupConfig
 from wizard.core.constants import DEFAULT_ENDPOINT_NAME
-from wizard.core.ids import resource_group_of, vnet_id, vnet_name_of
+from wizard.core.ids import parse_id, resource_group_of, vnet_id, vnet_name_of
 from wizard.core.sanitize import clean_line
 from wizard.core.validate import check_name
+
+
+class ClusterRead(Message):
+    """The chosen AKS cluster's VNets were read (or could not be: `error`, one sentence)."""
+
+    def __init__(self, vnets: list[str], source: str, error: str | None = None) -> None:
+        super().__init__()
+        self.vnets, self.source, self.error = vnets, source, error
+
+
+def subnet_choices(details: dict) -> tuple[list[PickItem], str | None]:
+    """The subnets an endpoint can go in (not delegated, a free address; Azure refuses the others with
+    PrivateEndpointCreationNotAllowedAsSubnetIsDelegated / SubnetIsFull, steps/preflight.py), and a note saying why
+    the others are not offered. Details without the facts (an older cache) offer every subnet."""
+    prefixes, free, delegated = details.get("prefixes", {}), details.get("free"), details.get("delegated", {})
+    items: list[PickItem] = []
+    left_out: list[str] = []
+    for name in details.get("subnets", []):
+        if name in delegated:
+            left_out.append(f"{name} (delegated to {', '.join(delegated[name])})")
+        elif free is not None and free.get(name, 1) < 1:
+            left_out.append(f"{name} (no free address)")
+        else:
+            room = f"  {free[name]} free" if free is not None and name in free else ""
+            items.append(PickItem(name, name, f"{prefixes.get(name, '')}{room}"))
+    note = ("Not offered, Azure creates no endpoint there: " + "; ".join(left_out) + ".") if left_out else None
+    return items, note
 
 
 def full_vnet_id(config: SetupConfig, ref: str) -> str:
@@ -29,18 +60,24 @@ def full_vnet_id(config: SetupConfig, ref: str) -> str:
 class PlacementScreen(WizardScreen):
     PAGE = "placement"
     HEADING = "Where the private endpoint goes"
-    BINDINGS = [Binding("ctrl+g", "pick_rg", "Resource group", id="pick-rg"),
+    vnet_source = ""                 # where the VNet came from, when a cluster gave it
+    cluster_vnets: list[str] = []    # the VNets the chosen cluster gave
+    BINDINGS = [Binding("ctrl+k", "pick_cluster", "AKS cluster", id="pick-cluster"),
+                Binding("ctrl+g", "pick_rg", "Resource group", id="pick-rg"),
                 Binding("ctrl+l", "add_link", "Link a VNet", id="add-link")]
 
     def compose_content(self) -> ComposeResult:
         cfg = self.wizard.config
-        yield Static("Pick where your AKS cluster with the Remote Execution Agents runs.", classes="help")
-        for key, name, label in (("rg", "Resource group", "Change"), ("vnet", "Virtual network", "Change"),
+        yield Static("Which AKS cluster runs your Remote Execution Agents? Its resource group and VNet follow; or pick "
+                     "them yourself below.", classes="help")
+        for key, name, label in (("aks", "AKS cluster", "Choose"), ("rg", "Resource group", "Change"),
+                                 ("vnet", "Virtual network", "Change"),
                                  ("subnet", "Subnet", "Change")):
             with Horizontal(classes="field-row"):
                 yield Static(name, classes="field-name")
                 yield Static("", id=f"{key}-value", classes="field-value", markup=False)
                 yield Button(label, id=f"{key}-button", compact=True)
+        yield Static("", id="vnet-source", classes="muted", markup=False)
         yield Static("", id="region", classes="muted", markup=False)
         yield Static("Private endpoint name", classes="label")
         yield Input(clean_line(cfg.endpoint_name), placeholder=DEFAULT_ENDPOINT_NAME, id="endpoint-name", compact=True)
@@ -59,7 +96,8 @@ class PlacementScreen(WizardScreen):
         super().on_mount()
         self.refresh_content()
         cfg = self.wizard.config
-        target = "#rg-button" if not cfg.resource_group else "#vnet-button" if not cfg.vnet else \
+        target = "#aks-button" if not cfg.resource_group and not cfg.aks_cluster else "#rg-button" \
+            if not cfg.resource_group else "#vnet-button" if not cfg.vnet else \
             "#subnet-button" if not cfg.subnet else "#endpoint-name"
         self.query_one(target).focus()
         if cfg.vnet and self.wizard.listings.cached_vnet(full_vnet_id(cfg, cfg.vnet)) is None:
@@ -68,6 +106,17 @@ class PlacementScreen(WizardScreen):
     def refresh_content(self) -> None:
         cfg = self.wizard.config
         r = self.wizard.redact_line
+        cluster = Text()
+        if cfg.aks_cluster:
+            cluster.append(r(vnet_name_of(cfg.aks_cluster)))
+            if cfg.aks_cluster.startswith("/"):
+                cluster.append(f" (in {r(resource_group_of(cfg.aks_cluster))})", style="dim")
+        else:
+            cluster.append("not chosen", style="dim")
+        self.query_one("#aks-value", Static).update(cluster)
+        source = self.query_one("#vnet-source", Static)
+        source.update(r(self.vnet_source))
+        source.display = bool(self.vnet_source)
         self.query_one("#rg-value", Static).update(r(cfg.resource_group) or Text("not chosen", style="dim"))
         vnet = vnet_name_of(cfg.vnet) if cfg.vnet else ""
         if cfg.vnet.startswith("/"):
@@ -89,7 +138,9 @@ class PlacementScreen(WizardScreen):
         links = Text()
         for vid in cfg.linked_vnets:
             links.append(f"  + {r(vnet_name_of(vid))}", style="bold")
-            links.append(f"  {r(resource_group_of(vid))}\n", style="dim")
+            sub = parse_id(vid).get("subscription", "")   # another subscription's VNet says which (issue 15)
+            other = f", subscription {sub}" if sub and sub.lower() != cfg.subscription_id.lower() else ""
+            links.append(f"  {r(resource_group_of(vid) + other)}\n", style="dim")
         if not cfg.linked_vnets:
             links.append("  none: only the VNet above is linked", style="dim")
         self.query_one("#links", Static).update(links)
@@ -126,6 +177,64 @@ class PlacementScreen(WizardScreen):
                 selected: str | None = None) -> PickerScreen:
         return PickerScreen(title, what, loader, help_text=help_text, selected=selected, redact=self.wizard.redact_line,
                             explain=self.wizard.explain)
+
+    @on(Button.Pressed, "#aks-button")
+    def action_pick_cluster(self) -> None:
+        cfg = self.wizard.config
+        if not cfg.subscription_id:
+            self.say("Choose the subscription first.", error=True)
+            return
+        self.app.push_screen(self._picker(
+            "AKS cluster", "AKS clusters", partial(self.wizard.listings.clusters, cfg.subscription_id),
+            selected=cfg.aks_cluster if cfg.aks_cluster and cfg.aks_cluster.startswith("/") else None,
+            help_text="Which AKS cluster runs your Remote Execution Agents? Its resource group, region and VNet "
+                      "follow (type part of a name, group or region). Escape: pick them yourself."),
+            self._cluster_chosen)
+
+    def _cluster_chosen(self, item: PickItem | None) -> None:
+        if item is None:
+            return
+        cfg = self.wizard.config
+        cfg.aks_cluster = item.key
+        cfg.resource_group = item.data.get("resource_group", "") or resource_group_of(item.key)
+        self.vnet_source = "Reading the cluster's node pools..."
+        self.wizard.save_answers()
+        self.refresh_content()
+        self.read_cluster(item.key)
+
+    @work(thread=True, exclusive=True, group="placement-cluster")
+    def read_cluster(self, cluster_id: str) -> None:
+        try:
+            vnets, source, problem = self.wizard.listings.cluster_vnets(cluster_id)
+        except Exception as exc:
+            self.post_message(ClusterRead([], "", self.wizard.explain(exc)))
+            return
+        self.post_message(ClusterRead(vnets, source, problem))
+
+    @on(ClusterRead)
+    def _cluster_read(self, message: ClusterRead) -> None:
+        if message.error is not None or not message.vnets:
+            self.vnet_source = ""
+            self.refresh_content()
+            self.say(message.error or "The cluster's VNet could not be derived: pick it below.", error=True)
+            return
+        cfg = self.wizard.config
+        first, rest = message.vnets[0], message.vnets[1:]
+        self.cluster_vnets = list(message.vnets)
+        same_group = resource_group_of(first).lower() == cfg.resource_group.lower()
+        new = vnet_name_of(first) if same_group else first
+        if new != cfg.vnet:
+            cfg.vnet = new
+            cfg.subnet = ""
+        for vid in rest:
+            if vid.lower() not in (v.lower() for v in cfg.linked_vnets):
+                cfg.linked_vnets.append(vid)
+        self.vnet_source = f"VNet {vnet_name_of(first)}: {message.source}."
+        self.wizard.save_answers()
+        self.refresh_content()
+        self.load_vnet_details()
+        if not cfg.subnet:
+            self.action_pick_subnet()
 
     @on(Button.Pressed, "#rg-button")
     def action_pick_rg(self) -> None:
@@ -171,6 +280,8 @@ class PlacementScreen(WizardScreen):
         cfg = self.wizard.config
         same_group = item.data.get("resource_group", "").lower() == cfg.resource_group.lower()
         new = vnet_name_of(item.key) if same_group else item.key
+        if cfg.aks_cluster and item.key.lower() not in (v.lower() for v in self.cluster_vnets):
+            cfg.aks_cluster, self.vnet_source = None, ""   # the agents run elsewhere: the manual path
         if new != cfg.vnet:
             cfg.vnet = new
             if cfg.subnet and cfg.subnet not in item.data.get("subnets", []):
@@ -190,13 +301,13 @@ class PlacementScreen(WizardScreen):
         listings, vid = self.wizard.listings, full_vnet_id(cfg, cfg.vnet)
 
         def load(emit: Emit) -> None:
-            details = listings.vnet_details(vid)
-            prefixes = details.get("prefixes", {})
-            emit([PickItem(name, name, prefixes.get(name, "")) for name in details.get("subnets", [])])
+            items, note = subnet_choices(listings.vnet_details(vid))
+            emit(items, note=note)
 
         self.app.push_screen(self._picker(
             "Subnet", "subnets", load, selected=cfg.subnet or None,
-            help_text="The subnet for the endpoint's network interface: any subnet of this VNet with a free address."),
+            help_text="The subnet for the endpoint's network interface (your choice, by your network's conventions): "
+                      "the subnets of this VNet that can hold it, with their prefixes and free addresses."),
             self._subnet_chosen)
 
     def _subnet_chosen(self, item: PickItem | None) -> None:

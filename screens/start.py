@@ -10,7 +10,7 @@ from textual.widgets.option_list import Option
 
 from screens.base import WizardScreen
 from steps.registry import STEP_KEYS, info, label
-from wizard.core.record import SetupRecord
+from wizard.core.record import SetupRecord, endpoint_label
 from wizard.core.states import look, shown_state
 
 INTRO = ("Sets up Azure Private Link from your Remote Execution Agents (AKS) to Astro, step by step as Astronomer "
@@ -68,19 +68,23 @@ class StartScreen(WizardScreen):
     def load_setups(self) -> None:
         records, messages = self.wizard.store.list()
         r = self.wizard.redact_line  # a record file can hold anything: what it says is shown safely
-        self.records = {r.cluster_id: r for r in records}
+        self.records = {r.key: r for r in records}   # a setup is a cluster AND an endpoint (issue 15)
         options: list[Option] = []
         unfinished = [r for r in records if not finished(r)]
         ordered = unfinished + [r for r in records if finished(r)]
+        # The subscription is named only where two setups of one cluster would otherwise read the same.
+        subs: dict[str, set[str]] = {}
+        for rec in records:
+            subs.setdefault(rec.cluster_id, set()).add(rec.answers.subscription_id.lower())
         for rec in ordered:
             prompt = Text()
             prompt.append(f"Resume cluster {r(rec.cluster_id)}", style="bold")
             prompt.append(f"  ({describe(rec)})\n  ")
             prompt.append_text(step_summary(rec))
             prompt.append(f" updated {r(rec.updated_at.replace('T', ' ')[:16])} UTC", style="dim")
-            if rec.answers.resource_group:
-                prompt.append(f"\n  {r(rec.answers.resource_group)} / {r(rec.answers.endpoint_name)}", style="dim")
-            options.append(Option(prompt, id=f"record:{rec.cluster_id}"))
+            label = endpoint_label(rec.answers, subscription=len(subs[rec.cluster_id]) > 1)
+            prompt.append(f"\n  {r(label)}", style="dim")
+            options.append(Option(prompt, id=f"record:{rec.key}"))
         draft = self.wizard.load_draft()
         self.draft = draft
         if draft is not None:
@@ -95,7 +99,10 @@ class StartScreen(WizardScreen):
         note.update(r("\n".join(messages)))
         note.display = bool(messages)
         if len(unfinished) == 1:
-            self.say(f"One setup is unfinished: Enter resumes cluster {unfinished[0].cluster_id}.")
+            only = unfinished[0]
+            alone = sum(rec.cluster_id == only.cluster_id for rec in records) == 1
+            which = f"cluster {only.cluster_id}" if alone else only.which
+            self.say(f"One setup is unfinished: Enter resumes {r(which)}.")
         elif not records:
             self.say("Enter starts a new setup.")
 

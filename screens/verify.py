@@ -14,7 +14,7 @@ from textual.widget import Widget
 from textual.widgets import Button, LoadingIndicator, Static
 
 from screens.base import WizardScreen
-from screens.messages import VerifyFinished
+from screens.messages import AstroHealthRead, VerifyFinished
 from screens.widgets.wrap import Hanging
 from wizard.core.states import look
 
@@ -25,15 +25,28 @@ if TYPE_CHECKING:  # pragma: no cover
 class VerifyScreen(WizardScreen):
     PAGE = "verify"
     HEADING = "Verify the connection"
-    BINDINGS = [Binding("ctrl+r", "rerun", "Run the checks again", id="rerun")]
+    BINDINGS = [Binding("ctrl+r", "rerun", "Run the checks again", id="rerun"),
+                Binding("ctrl+k", "from_aks", "From the AKS cluster", id="from-aks")]
 
     def compose_content(self) -> ComposeResult:
         yield Static("Checks from this machine: Azure's side, DNS for the API host, then HTTPS (Astro answers "
                      "404 page not found when the path is private).", classes="help", markup=False)
+        cluster = self.wizard.config.aks_cluster   # issue 13: the same checks from a pod in the agents' cluster
+        if cluster:
+            name = self.wizard.redact_line(cluster.rstrip("/").rsplit("/", 1)[-1])
+            yield Button(f"Run them from AKS cluster {name} too (Ctrl+K)", id="verify-from-aks", compact=True)
         yield LoadingIndicator(id="verify-loading")
         yield Static("Running the checks...", id="verify-status", markup=False)
         yield Vertical(id="checks")
+        health = Static("", id="astro-health", markup=False)
+        health.display = False   # shown once Astro's status of a picked Deployment is read (issue 14)
+        yield health
         yield Static("", id="verify-inside", classes="help", markup=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "from_aks":   # offered (and in the footer) only when the agents' AKS cluster is known
+            return bool(self.wizard.config.aks_cluster)
+        return True
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -43,18 +56,48 @@ class VerifyScreen(WizardScreen):
         self.set_next(self.wizard.verify_state == "done")
         self.action_rerun()
 
-    def action_rerun(self) -> None:
+    def action_rerun(self, from_aks: bool = False) -> None:
         self.query_one("#verify-loading").display = True
-        self.query_one("#verify-status", Static).update("Running the checks...")
-        self.run_checks()
+        self.query_one("#verify-status", Static).update(
+            "Running the checks here and in the AKS cluster (AKS run command)..." if from_aks else
+            "Running the checks...")
+        self.run_checks(from_aks)
+        self.read_health()
+
+    @on(Button.Pressed, "#verify-from-aks")
+    def action_from_aks(self) -> None:
+        if self.wizard.config.aks_cluster:
+            self.action_rerun(from_aks=True)
+
+    @work(thread=True, exclusive=True, group="astro-health")
+    def read_health(self) -> None:
+        """Astro's status of the picked Deployment, beside the network checks (issue 14)."""
+        from screens.astro_pick import deployment_health
+
+        found = deployment_health(self.app, self.wizard.config)
+        if found is not None:
+            self.post_message(AstroHealthRead(found))
+
+    @on(AstroHealthRead)
+    def _show_health(self, message: AstroHealthRead) -> None:
+        found = message.found
+        line = str(getattr(found, "line", ""))
+        ok = bool(getattr(found, "ok", False))
+        shown = self.query_one("#astro-health", Static)
+        shown.display = True
+        shown.update(
+            Text(self.wizard.redact_line(line), style="green" if ok else "yellow"))
 
     @work(thread=True, exclusive=True, group="verify")
-    def run_checks(self) -> None:
+    def run_checks(self, from_aks: bool = False) -> None:
         try:
             from steps.verify import run_verify
+            from steps.verify.in_cluster import InClusterRequest
 
             engine = self.wizard.make_engine()
-            report = run_verify(engine.ctx, nameserver=self.wizard.nameserver)
+            cluster = self.wizard.config.aks_cluster
+            report = run_verify(engine.ctx, nameserver=self.wizard.nameserver,
+                                from_aks=InClusterRequest(cluster) if from_aks and cluster else None)
         except Exception as exc:
             self.post_message(VerifyFinished(None, self.wizard.explain(exc)))
             return
@@ -86,6 +129,8 @@ class VerifyScreen(WizardScreen):
             shown = look("blocked" if check.skipped else ("done" if check.ok else "failed"))
             line = Text()
             line.append(shown.glyph + " ", style=shown.style)
+            if report.in_cluster:   # say where each check ran
+                line.append(f"from {check.where}: ", style="dim")
             line.append(check.title, style="bold")
             line.append("\n    " + one(check.detail))
             if check.diagnosis and not check.ok:
@@ -101,7 +146,14 @@ class VerifyScreen(WizardScreen):
         ok = report.ok
         self.wizard.verify_state = "done" if ok else "failed"
         status = self.query_one("#verify-status", Static)
-        if ok:
+        if ok and report.verified_inside:
+            status.update(Hanging(Text(f"[x] Verified from {one(report.in_cluster or '')}: the API host resolves to "
+                                       "the private endpoint there and Astro answers through it (the checks from this "
+                                       "machine ran outside the VNet).", style="bold green")))
+            self.set_next(True)
+            self.focus_content()
+            self.say("")
+        elif ok:
             status.update(Hanging(Text("[x] Verified: the API host resolves to the private endpoint and Astro "
                                        "answers through it.", style="bold green")))
             self.set_next(True)
@@ -110,13 +162,17 @@ class VerifyScreen(WizardScreen):
         else:
             # a "Fix" button only where a page of this wizard fixes the cause (HTTPS answers has none): say so
             fixes = ("; a Fix button under one opens the step that fixes it" if self.fix_targets else "")
-            status.update(Hanging(Text(f"[!] {len(report.failed)} check(s) failed: read the cause under each{fixes}. "
+            failed = [c for c in report.decisive if not c.ok]
+            status.update(Hanging(Text(f"[!] {len(failed)} check(s) failed: read the cause under each{fixes}. "
                                        "Ctrl+R runs them again.", style="bold red")))
             self.set_next(True)
             self.say("You can still go on; the summary says what is missing.")
         inside = ""
-        if report.outside_vnet and report.inside_commands:
+        if report.outside_vnet and report.inside_commands and not report.verified_inside:
             inside = ("These checks ran outside your agents' VNet. From a pod or host inside it, run:\n  "
+                      + "\n  ".join(report.inside_commands))
+        elif report.in_cluster and report.inside_commands:   # the run command was refused: the kubectl fallback
+            inside = ("The checks could not run in the cluster (see above). From a pod or host inside it, run:\n  "
                       + "\n  ".join(report.inside_commands))
         self.query_one("#verify-inside", Static).update(r(inside))
         self.wizard.refresh_checklists()

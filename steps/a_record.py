@@ -16,9 +16,10 @@ from typing import Any
 
 from steps.base import Action, Changed, Outcome, Plan, Progress, State, Step, is_busy_conflict, send_write
 from steps.context import SetupContext, ZoneInfo
+from steps.zone_reads import record_ips
 from wizard.core.constants import ASTRO_DNS_ZONE, RECORD_TTL
 from wizard.core.errors import StepFailed, explain
-from wizard.core.ids import parse_id
+from wizard.core.ids import dns_zone_id, parse_id
 
 
 @dataclass
@@ -45,21 +46,40 @@ class CreateARecord(Step[RecordObservation, RecordPayload]):
     depends_on = ("private_endpoint", "dns_zone")
 
     def inspect(self, ctx: SetupContext) -> RecordObservation:
-        from azure.core.exceptions import ResourceNotFoundError
-
         zone, _ = ctx.chosen_zone()
         pe = ctx.endpoint()
         name = ctx.cluster_id
+        want = pe.private_ip if pe else None
         have, etag = None, None
         if zone is not None:
-            try:
-                rs = ctx.dns().record_sets.get(zone.resource_group, zone.name, "A", name)
-                have = [a.ipv4_address for a in (rs.properties.a_records or [])]
-                etag = rs.etag
-            except ResourceNotFoundError:
-                pass
-        return RecordObservation(zone=zone, name=name, want_ip=pe.private_ip if pe else None, have_ips=have,
-                                 etag=etag)
+            # Read once per plan, shared with step 3's look for another endpoint (`zone_reads.record_ips`) and kept
+            # while the engine plans and then runs each step (which inspects again); forgotten after this step
+            # writes. Only a record that differs is read again whole, for the etag an update is conditional on
+            # (If-Match), so a stale read never overwrites a change.
+            have = record_ips(ctx, zone)
+            if have is not None and have != [want]:
+                have, etag = ctx.memo(self.memo_key(zone.id, name), lambda: self._read(ctx, zone, name))
+        return RecordObservation(zone=zone, name=name, want_ip=want, have_ips=have, etag=etag)
+
+    @staticmethod
+    def memo_key(zone_id: str, name: str) -> str:
+        return f"a_record:{zone_id.lower()}/A/{name.lower()}"
+
+    @classmethod
+    def forget(cls, ctx: SetupContext, zone_id: str, name: str) -> None:
+        """Drop the cached reads of the record (this step's and `zone_reads.record_ips`')."""
+        ctx.refresh(cls.memo_key(zone_id, name), f"zone_record:{zone_id.lower()}/{name.lower()}")
+
+    @staticmethod
+    def _read(ctx: SetupContext, zone: ZoneInfo, name: str) -> tuple[list[str] | None, str | None]:
+        """The record's addresses and etag (None, None when there is no record)."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            rs = ctx.dns().record_sets.get(zone.resource_group, zone.name, "A", name)
+        except ResourceNotFoundError:
+            return None, None
+        return [a.ipv4_address for a in (rs.properties.a_records or [])], rs.etag
 
     def plan(self, ctx: SetupContext, observation: RecordObservation) -> Plan[RecordPayload]:
         obs = observation
@@ -125,19 +145,22 @@ class CreateARecord(Step[RecordObservation, RecordPayload]):
                                                     match_condition=MatchConditions.IfNotModified)
 
         progress(self.key, f"writing {name} -> {write.ip}")
+        self.forget(ctx, dns_zone_id(ctx.zone_subscription, rg), name)  # what follows sees the record anew
         try:
             rs = send_write(ctx, self.key, f"writing {name}", progress, put, needless=points_right)
             if rs is None:   # a re-read after a 409/412 found it right: report the record that is there
                 rs = read()
         except (ResourceExistsError, ResourceModifiedError) as exc:
             if is_busy_conflict(exc):   # Azure stayed busy with another change to the zone
-                raise StepFailed(explain(exc, subscription_id=ctx.subscription)) from exc
+                raise StepFailed(explain(exc, subscription_id=ctx.zone_subscription)) from exc
             # Someone (or an earlier, interrupted run) wrote it meanwhile: look again instead of overwriting.
+            self.forget(ctx, dns_zone_id(ctx.zone_subscription, rg), name)
             again = self.run_plan(ctx)
             state = State.DONE if again.action is Action.DONE else again.state
             return Outcome(self.key, state, again.summary, details=again.details, resources=again.uses)
         except HttpResponseError as exc:
-            raise StepFailed(explain(exc, subscription_id=ctx.subscription)) from exc
+            raise StepFailed(explain(exc, subscription_id=ctx.zone_subscription)) from exc
+        self.forget(ctx, dns_zone_id(ctx.zone_subscription, rg), name)
         if rs is None:
             return Outcome(self.key, State.FAILED, f"Azure accepted {name}.{ASTRO_DNS_ZONE} but shows no such record "
                                                    "now: run again.")

@@ -2,7 +2,10 @@
 
 Pending -> waiting, with the text to send Astronomer support; Approved -> done; Rejected or Disconnected ->
 failed, with what to do (the documentation says a disconnected endpoint should be deleted and recreated).
-`wait_for_approval` polls with backoff: a few seconds at first, then up to about a minute.
+`wait_for_approval` polls with backoff: a few seconds at first, then up to about a minute. Approval can take hours
+or days: a refreshing credential (`az login`) hands the clients a new token before each one expires, so the wait
+goes on; a static token (ASTRO_PL_ACCESS_TOKEN) cannot be renewed, and when ARM answers 401 ExpiredAuthenticationToken
+(or any other refusal of the sign-in) the wait stops cleanly as resumable (`Stopped`), saying how to go on.
 """
 
 from __future__ import annotations
@@ -13,7 +16,11 @@ from dataclasses import dataclass
 
 from steps.base import Action, Outcome, Plan, Progress, Step, Stopped, retry_after_seconds
 from steps.context import EndpointInfo, SetupContext
-from wizard.core.constants import CONNECTION_NAME
+from wizard.core.constants import CONNECTION_NAME, ENV_ACCESS_TOKEN
+
+# explain() codes meaning the sign-in itself was refused or lapsed: waiting longer cannot help.
+SIGN_IN_LAPSED = frozenset({"ExpiredAuthenticationToken", "NotSignedIn", "InvalidAuthenticationToken",
+                            "InvalidAuthenticationTokenTenant", "InvalidAuthenticationTokenAudience"})
 
 
 @dataclass
@@ -93,7 +100,14 @@ class WaitForApproval(Step[ApprovalObservation, ApprovalPayload]):
             try:
                 plan = self.run_plan(ctx)
             except HttpResponseError as exc:  # throttled or a blip: say so and keep waiting
-                progress(self.key, f"could not read the connection state ({explain(exc).code}); trying again")
+                explained = explain(exc)
+                if explained.code == "ExpiredAuthenticationToken":
+                    raise Stopped("Stopped waiting for approval: the Azure access token expired; get a fresh one "
+                                  f"(`az login`, or a new {ENV_ACCESS_TOKEN} from `az account get-access-token`).") \
+                        from exc
+                if explained.code in SIGN_IN_LAPSED:
+                    raise Stopped(f"Stopped waiting for approval: {explained.sentence}") from exc
+                progress(self.key, f"could not read the connection state ({explained.code}); trying again")
                 delay = max(delay, retry_after_seconds(getattr(exc.response, "headers", None), default=0.0))
                 plan = None
             if plan is not None and plan.action is not Action.WAITING:

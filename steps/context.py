@@ -12,10 +12,11 @@ read then looks in the resource groups this setup uses and says, in `zone_warnin
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from steps.network_facts import VNetFacts, vnet_facts
 from steps.preflight import SubnetFacts, subnet_facts
 from wizard.core.azure import ClientFactory
 from wizard.core.config import SetupConfig
@@ -35,6 +36,8 @@ class VNetInfo:
     subnet_names: list[str]
     # lower-case name -> what step 1's preflight needs (prefixes, delegations, IPs in use, network policies)
     subnet_facts: dict[str, SubnetFacts] = field(default_factory=dict)
+    # its DNS servers and peerings (steps/network_facts.py)
+    network: VNetFacts | None = None
 
 
 @dataclass
@@ -92,9 +95,11 @@ def refused(exc: BaseException) -> bool:
     return isinstance(exc, HttpResponseError) and exc.status_code == 403 and code.lower() == "authorizationfailed"
 
 
-def choose_zone(zones: list[ZoneInfo], agent_vnets: list[str], zone_resource_group: str) -> tuple[ZoneInfo | None, str]:
+def choose_zone(zones: list[ZoneInfo], agent_vnets: list[str], zone_resource_group: str,
+                skip: Sequence[str] = ()) -> tuple[ZoneInfo | None, str]:
     """The zone to use and why: one already linked to an agents' VNet wins (Azure allows one per VNet);
-    else the one in the DNS resource group; else the only one in the subscription; else a new one."""
+    else the one in the DNS resource group; else the only one in the subscription, unless it is in `skip` (its
+    record answers with another endpoint of the cluster: steps/zone_owner.py); else a new one."""
     for vid in agent_vnets:
         for z in zones:
             if z.link_to(vid):
@@ -104,7 +109,7 @@ def choose_zone(zones: list[ZoneInfo], agent_vnets: list[str], zone_resource_gro
     for z in zones:
         if z.resource_group.lower() == rg:
             return z, f"reusing the zone that exists in resource group '{z.resource_group}'"
-    if len(zones) == 1:
+    if len(zones) == 1 and not any(same_id(zones[0].id, s) for s in skip):
         return zones[0], f"reusing the only such zone in the subscription (resource group '{zones[0].resource_group}')"
     return None, f"a new zone in resource group '{zone_resource_group}'"
 
@@ -144,8 +149,13 @@ class SetupContext:
     def network(self, subscription: str | None = None) -> Any:
         return self.factory.network(subscription or self.subscription)
 
+    @property
+    def zone_subscription(self) -> str:
+        """Where the zone, its links and its A record live: [dns] subscription_id, else the config's subscription."""
+        return self.config.zone_subscription
+
     def dns(self) -> Any:
-        return self.factory.privatedns(self.subscription)
+        return self.factory.privatedns(self.zone_subscription)
 
     def dns_of(self, resource_id: str) -> Any:
         """The private DNS client of the subscription `resource_id` names (not the config's: a record says where)."""
@@ -200,7 +210,8 @@ class SetupContext:
         subnets = {s.name.lower(): s.id for s in (body.subnets or [])}
         return VNetInfo(id=body.id, name=body.name, subscription=sub, resource_group=rg, location=body.location,
                         subnets=subnets, subnet_names=[s.name for s in (body.subnets or [])],
-                        subnet_facts={s.name.lower(): subnet_facts(s) for s in (body.subnets or [])})
+                        subnet_facts={s.name.lower(): subnet_facts(s) for s in (body.subnets or [])},
+                        network=vnet_facts(body))
 
     def subnet_id(self) -> str:
         info = self.vnet()
@@ -260,11 +271,14 @@ class SetupContext:
         return list(self.zones().warnings)
 
     def _zone_groups(self) -> list[str]:
-        """The resource groups of this subscription that this setup uses: the zone's, the endpoint's, the VNets'."""
-        groups = [self.config.zone_resource_group, self.config.resource_group]
+        """The resource groups of the zone's subscription that this setup uses: the zone's, the endpoint's, the
+        VNets'."""
+        groups = [self.config.zone_resource_group]
+        if self.zone_subscription.lower() == self.subscription.lower():
+            groups.append(self.config.resource_group)
         for ref in [self.config.vnet, *self.config.linked_vnets]:
             parts = parse_id(ref) if ref.startswith("/") else {}
-            if parts.get("subscription", "").lower() == self.subscription.lower() and parts.get("resource_group"):
+            if parts.get("subscription", "").lower() == self.zone_subscription.lower() and parts.get("resource_group"):
                 groups.append(parts["resource_group"])
         unique: list[str] = []
         for g in groups:
@@ -296,7 +310,7 @@ class SetupContext:
                     raise
                 unreadable.append(rg)
         where = ", ".join(f"'{g}'" for g in looked) or "none"
-        warnings = [f"{ASTRO_DNS_ZONE} zones elsewhere in subscription {self.subscription} were not checked: your "
+        warnings = [f"{ASTRO_DNS_ZONE} zones elsewhere in subscription {self.zone_subscription} were not checked: your "
                     f"account may not list private DNS zones across the subscription (Reader on the subscription "
                     f"allows it), so only resource groups {where} were searched."]
         if unreadable:
@@ -333,7 +347,22 @@ class SetupContext:
 
     def chosen_zone(self) -> tuple[ZoneInfo | None, str]:
         """The zone to use and why (see `choose_zone`), from what Azure shows now."""
-        return choose_zone(self.zones(), self.agent_vnet_ids(), self.config.zone_resource_group)
+        return choose_zone(self.zones(), self.agent_vnet_ids(), self.config.zone_resource_group,
+                           skip=self.zones_serving_others())
+
+    def zones_serving_others(self) -> list[str]:
+        """Ids of the zones `choose_zone` would reuse only as "the only one in the subscription" whose record for
+        this cluster holds another private endpoint's IP: a second endpoint of the cluster needs a zone of its own
+        (issue 15), so such a zone is not reused (step 3's plan says why)."""
+        zones, agents = self.zones(), self.agent_vnet_ids()
+        zone, _ = choose_zone(zones, agents, self.config.zone_resource_group)
+        if zone is None or any(zone.link_to(v) for v in agents) or \
+                zone.resource_group.lower() == self.config.zone_resource_group.lower():
+            return []
+        from steps.zone_reads import other_endpoint  # it reads through this context
+
+        other = self.memo(f"serves_other:{zone.id.lower()}", lambda: other_endpoint(self, zone, agents))
+        return [zone.id] if other is not None else []
 
     def zone_id_for_new(self) -> str:
-        return dns_zone_id(self.subscription, self.config.zone_resource_group)
+        return dns_zone_id(self.zone_subscription, self.config.zone_resource_group)

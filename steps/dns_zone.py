@@ -28,6 +28,9 @@ from steps.base import (
     wait_until_settled,
 )
 from steps.context import SetupContext, ZoneInfo, choose_zone
+from steps.hub_zone import hub_path
+from steps.zone_owner import conflict_sentence
+from steps.zone_reads import OtherEndpoint, other_endpoint
 from wizard.core.constants import ASTRO_DNS_ZONE
 from wizard.core.errors import StepFailed, explain
 from wizard.core.ids import enum_text, parse_id, same_id
@@ -45,6 +48,10 @@ class ZoneObservation:
     zones: list[ZoneInfo]    # every zone named external.astronomer.run in the subscription, with its links
     agent_vnets: list[str]   # ids of the VNets whose agents use the endpoint (the endpoint's VNet first)
     unread: list[str] = field(default_factory=list)  # what the zone read could not look at (roles), in words
+    # another private endpoint the chosen zone's record for this cluster points at (steps/zone_owner.py)
+    other_endpoint: OtherEndpoint | None = None
+    # zones not reused because they answer with another endpoint of the cluster (SetupContext.zones_serving_others)
+    skipped: list[str] = field(default_factory=list)
 
 
 class CreateDnsZone(Step[ZoneObservation, ZonePayload]):
@@ -52,19 +59,34 @@ class CreateDnsZone(Step[ZoneObservation, ZonePayload]):
     depends_on = ("inputs",)
 
     def inspect(self, ctx: SetupContext) -> ZoneObservation:
-        return ZoneObservation(zones=ctx.zones(), agent_vnets=ctx.agent_vnet_ids(), unread=ctx.zone_warnings())
+        obs = ZoneObservation(zones=ctx.zones(), agent_vnets=ctx.agent_vnet_ids(), unread=ctx.zone_warnings(),
+                              skipped=ctx.zones_serving_others())
+        zone, _ = choose_zone(obs.zones, obs.agent_vnets, ctx.config.zone_resource_group, skip=obs.skipped)
+        if zone is not None and zone.provisioning_state.lower() in ("succeeded", ""):
+            obs.other_endpoint = other_endpoint(ctx, zone, obs.agent_vnets)
+        return obs
 
     def plan(self, ctx: SetupContext, observation: ZoneObservation) -> Plan[ZonePayload]:
-        zone, reason = choose_zone(observation.zones, observation.agent_vnets, ctx.config.zone_resource_group)
+        zone, reason = choose_zone(observation.zones, observation.agent_vnets, ctx.config.zone_resource_group,
+                                   skip=observation.skipped)
         others = [z for z in observation.zones if zone is None or not same_id(z.id, zone.id)]
         warnings = list(observation.unread)
+        if observation.skipped:   # the DNS consequence of a second endpoint for one cluster (issue 15)
+            taken = next((z for z in observation.zones if same_id(z.id, observation.skipped[0])), None)
+            where = f" in resource group '{taken.resource_group}'" if taken else ""
+            own = ctx.config.zone_resource_group
+            warnings.append(f"The {ASTRO_DNS_ZONE} zone{where} answers for another private endpoint of this Astro "
+                            "cluster; each endpoint's VNets need their own zone whose record holds that endpoint's "
+                            f"IP, so this setup uses its own zone in resource group '{own}'.")
+            others = [z for z in others if not same_id(z.id, observation.skipped[0])]
         if others:
             where = ", ".join(z.resource_group for z in others)
             warnings.append(f"Other '{ASTRO_DNS_ZONE}' zones exist in this subscription (resource groups: {where}); "
                             "they are left alone.")
+        there = _elsewhere(ctx)
         if zone is None:
             return Plan(self.key, Action.CREATE, f"Create private DNS zone {ASTRO_DNS_ZONE} in resource group "
-                                                 f"'{ctx.config.zone_resource_group}' (location global).",
+                                                 f"'{ctx.config.zone_resource_group}'{there} (location global).",
                         warnings=warnings, payload=ZonePayload(ctx.config.zone_resource_group),
                         creates={"dns_zone": ctx.zone_id_for_new()})
         state = zone.provisioning_state.lower()
@@ -86,11 +108,14 @@ class CreateDnsZone(Step[ZoneObservation, ZonePayload]):
                         f"Zone {ASTRO_DNS_ZONE} in resource group '{zone.resource_group}' is in state "
                         f"'{zone.provisioning_state}', which this tool does not know: look at it in the Azure portal "
                         "(Private DNS zones), then run again.", warnings=warnings)
+        if observation.other_endpoint is not None:   # a second endpoint for this cluster (issue 15)
+            sentence, both = conflict_sentence(ctx, zone, observation.other_endpoint, observation.agent_vnets)
+            return Plan(self.key, Action.CONFLICT, sentence, details=both, warnings=warnings)
         if ctx.created_by_tool(zone.id):  # the record says so; Azure alone cannot (issue 12, item 5)
             return Plan(self.key, Action.DONE, f"Zone {ASTRO_DNS_ZONE} exists in resource group "
-                                               f"'{zone.resource_group}' (created by this tool for this setup).",
+                                               f"'{zone.resource_group}'{there} (created by this tool for this setup).",
                         warnings=warnings, uses={"dns_zone": zone.id})
-        return Plan(self.key, Action.DONE, f"Zone {ASTRO_DNS_ZONE} exists: {reason}.",
+        return Plan(self.key, Action.DONE, f"Zone {ASTRO_DNS_ZONE} exists: {reason}{there}.",
                     warnings=warnings, uses={"dns_zone": zone.id})
 
     def apply(self, ctx: SetupContext, plan: Plan[ZonePayload], progress: Progress) -> Outcome:
@@ -137,7 +162,7 @@ class CreateDnsZone(Step[ZoneObservation, ZonePayload]):
             final = wait_until_settled(ctx, self.key, "creating the zone", progress, state)
             zone = read()
         except HttpResponseError as exc:
-            raise StepFailed(explain(exc, subscription_id=ctx.subscription)) from exc
+            raise StepFailed(hub_path(ctx, explain(exc, subscription_id=ctx.zone_subscription))) from exc
         ctx.refresh("zones")
         where = f"zone {ASTRO_DNS_ZONE} in resource group '{rg}'"
         if zone is None or final is None:
@@ -179,3 +204,9 @@ class CreateDnsZone(Step[ZoneObservation, ZonePayload]):
         poller = dns.private_zones.begin_delete(rg, name, etag=zone.etag, match_condition=MatchConditions.IfNotModified)
         wait_for_poller(poller, ctx, "destroy", "removing the DNS zone", progress)
         return f"removed {resource_id}"
+
+
+def _elsewhere(ctx: SetupContext) -> str:
+    """' in subscription <id>' when the zone lives in another subscription than the endpoint ([dns] subscription_id)."""
+    zone_sub = ctx.zone_subscription
+    return "" if zone_sub.lower() == ctx.subscription.lower() else f" in subscription {zone_sub}"

@@ -13,9 +13,12 @@ Azure again in any case.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 from steps.base import Action, Outcome, Plan, Progress, State, Step, retry_after_seconds
 from steps.context import LookupProblem, SetupContext, refused
+from steps.network_facts import peering_findings, transit_notes
+from steps.network_reads import agent_vnet_facts
 from steps.preflight import Preflight, check_subnet
 from wizard.core.ids import parse_id, same_id
 
@@ -45,10 +48,12 @@ class CheckInputs(Step[InputsObservation, None]):
         if problem:
             obs.problems.append(problem)
             return obs
-        if cfg.dns_resource_group and cfg.dns_resource_group.lower() != cfg.resource_group.lower():
+        other_sub = cfg.zone_subscription.lower() != cfg.subscription_id.lower()
+        if other_sub or (cfg.dns_resource_group and cfg.dns_resource_group.lower() != cfg.resource_group.lower()):
             problem = self._group_problem(
-                ctx, cfg.dns_resource_group, "Private DNS Zone Contributor", "to create or reuse the DNS zone there",
-                f"Resource group '{cfg.dns_resource_group}' for the DNS zone does not exist.")
+                ctx, cfg.zone_resource_group, "Private DNS Zone Contributor", "to create or reuse the DNS zone there",
+                f"Resource group '{cfg.zone_resource_group}' for the DNS zone does not exist in subscription "
+                f"{cfg.zone_subscription}.", subscription=cfg.zone_subscription)
             if problem:
                 obs.problems.append(problem)
         region = cfg.region
@@ -78,9 +83,14 @@ class CheckInputs(Step[InputsObservation, None]):
             return obs
         for extra in cfg.linked_vnets:
             try:
-                ctx.read_vnet(extra)
+                ctx.memo(f"vnet:{extra.lower()}", partial(ctx.read_vnet, extra))   # read once (network_reads)
             except LookupProblem as exc:
                 obs.problems.append(f"Extra VNet to link: {exc}")
+        if cfg.linked_vnets and not obs.problems:
+            # A warning, not a problem: this tool makes no peering and every write it makes is valid without one;
+            # verify fails (check `peering`) until the network team peers the VNets.
+            vnets = agent_vnet_facts(ctx)
+            obs.warnings += [f"Peering: {f}" for f in peering_findings(vnets, vnet.id)] + transit_notes(vnets, vnet.id)
         obs.visible, unsure = self._visibility(ctx, obs.region)
         obs.warnings += unsure
         if obs.visible is False:
@@ -116,20 +126,22 @@ class CheckInputs(Step[InputsObservation, None]):
                         "correct region in the config, or leave it empty so the endpoint goes in its VNet's region.")
 
     @staticmethod
-    def _group_problem(ctx: SetupContext, name: str, role: str, why: str, missing: str) -> str | None:
+    def _group_problem(ctx: SetupContext, name: str, role: str, why: str, missing: str,
+                       subscription: str | None = None) -> str | None:
         """What is wrong with a resource group the setup writes to: missing, or no role on it (every role there
         includes reading it); None when it can be read."""
         from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
         try:
-            ctx.resources().resource_groups.get(name)
+            ctx.factory.resources(subscription or ctx.subscription).resource_groups.get(name)
         except ResourceNotFoundError:
             return missing
         except HttpResponseError as exc:
             if not refused(exc):
                 raise
             return (f"Your account has no role on resource group '{name}' in subscription "
-                    f"{ctx.config.subscription_id}: ask an Azure admin for {role} on it ({why}), then run again.")
+                    f"{subscription or ctx.config.subscription_id}: ask an Azure admin for {role} on it ({why}), "
+                    "then run again.")
         return None
 
     @classmethod

@@ -80,21 +80,23 @@ def outside_config(config: SetupConfig, record: SetupRecord) -> list[Elsewhere]:
     resource group the config names for them (the endpoint's, the zone's; a reused zone's links and record may be
     in that zone's group)."""
     sub = config.subscription_id.strip()
+    zone_sub = config.zone_subscription.strip()   # the zone, its links and its record: [dns] subscription_id's
     endpoint_groups = {config.resource_group.lower(): config.resource_group}
     zone_groups = {config.zone_resource_group.lower(): config.zone_resource_group}
     dns_groups = dict(zone_groups)
     zone = record.resources.get("dns_zone")
     if zone is not None and not zone.created_by_tool:
         parts = parse_id(zone.id)
-        if parts.get("subscription", "").lower() == sub.lower() and parts.get("resource_group"):
+        if parts.get("subscription", "").lower() == zone_sub.lower() and parts.get("resource_group"):
             dns_groups[parts["resource_group"].lower()] = parts["resource_group"]
     out: list[Elsewhere] = []
     for key, entry in removals(record):
         parts = parse_id(entry.id)
         have_sub, group = parts.get("subscription", ""), parts.get("resource_group", "")
-        if have_sub.lower() != sub.lower():
+        want_sub = sub if key == "private_endpoint" else zone_sub
+        if have_sub.lower() != want_sub.lower():
             out.append(Elsewhere(key, entry.id, f"in subscription {have_sub or '?'}, and the config names "
-                                                f"subscription {sub or '(none)'}"))
+                                                f"subscription {want_sub or '(none)'}"))
             continue
         groups = endpoint_groups if key == "private_endpoint" else zone_groups if key == "dns_zone" else dns_groups
         if group.lower() not in groups:

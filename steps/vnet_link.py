@@ -31,6 +31,8 @@ from steps.base import (
     wait_until_settled,
 )
 from steps.context import SetupContext, ZoneInfo, choose_zone
+from steps.network_facts import NetworkFacts, dns_link_plan
+from steps.network_reads import network_facts
 from wizard.core.constants import ASTRO_DNS_ZONE
 from wizard.core.errors import Explained, StepFailed, explain
 from wizard.core.ids import enum_text, parse_id, resource_group_of, same_id, vnet_name_of
@@ -59,6 +61,8 @@ class LinksPayload:
 class LinksObservation:
     zones: list[ZoneInfo]    # every zone named external.astronomer.run in the subscription, with its links
     agent_vnets: list[str]   # ids of the VNets whose agents use the endpoint (the endpoint's VNet first)
+    # their DNS servers and peerings, and the DNS Private Resolvers (None: not read; steps/network_facts.py)
+    network: NetworkFacts | None = None
 
 
 def named_again(vnet_ids: list[str]) -> set[str]:
@@ -181,13 +185,19 @@ class LinkVnets(Step[LinksObservation, LinksPayload]):
     depends_on = ("dns_zone",)
 
     def inspect(self, ctx: SetupContext) -> LinksObservation:
-        return LinksObservation(zones=ctx.zones(), agent_vnets=ctx.agent_vnet_ids())
+        return LinksObservation(zones=ctx.zones(), agent_vnets=ctx.agent_vnet_ids(), network=network_facts(ctx))
 
     def plan(self, ctx: SetupContext, observation: LinksObservation) -> Plan[LinksPayload]:
         zone, _ = choose_zone(observation.zones, observation.agent_vnets, ctx.config.zone_resource_group)
-        again_named = named_again(observation.agent_vnets)
+        # VNets whose custom DNS servers resolve elsewhere (a resolver's or forwarder's VNet): link that VNet too.
+        dns_extra, dns_warnings = dns_link_plan(observation.network, observation.agent_vnets)
+        link_vnets = observation.agent_vnets + [p.via_vnet_id for p in dns_extra if p.via_vnet_id]
+        again_named = named_again(link_vnets)
         items = one_name_per_link([decide_link(ctx, zone, observation.zones, vid, vid.lower() in again_named)
-                                   for vid in observation.agent_vnets])
+                                   for vid in link_vnets])
+        why = {(p.via_vnet_id or "").lower(): f"{p.vnet_name}'s DNS server is {p.via}" for p in dns_extra}
+        items = [LinkPlanItem(i.vnet_id, i.vnet_name, i.link_name, i.action, f"{i.note} ({why[i.vnet_id.lower()]})")
+                 if i.vnet_id.lower() in why else i for i in items]
         details = [f"{label(i, items)}: {i.note}" for i in items]
         if zone is None:  # not created yet: there is nothing in it to count
             holds = "the zone is created by this setup with this cluster's A record only"
@@ -196,13 +206,13 @@ class LinkVnets(Step[LinksObservation, LinksPayload]):
             holds = f"the zone holds {records} record{'s' if records != 1 else ''} besides its SOA now"
         warnings = [f"Linking {ASTRO_DNS_ZONE} to a VNet makes every *.{ASTRO_DNS_ZONE} name resolve from this "
                     "private zone inside that VNet: any other Astro cluster reached from there needs its own A "
-                    f"record here, or it stops resolving ({holds})."]
+                    f"record here, or it stops resolving ({holds}).", *dns_warnings]
         for kind in (Action.FAILED, Action.CONFLICT):
             bad = [i for i in items if i.action is kind]
             if bad:
                 return Plan(self.key, kind, as_sentence(bad[0].note), details=details, warnings=warnings)
         zone_id = zone.id if zone else ctx.zone_id_for_new()
-        keys = record_keys(observation.agent_vnets)
+        keys = record_keys(link_vnets)
         new = [i for i in items if i.action is Action.CREATE]
         again = [i for i in items if i.action is Action.UPDATE]
         uses = {keys[i.vnet_id.lower()]: f"{zone_id}/virtualNetworkLinks/{i.link_name}" for i in items
@@ -359,7 +369,7 @@ class LinkVnets(Step[LinksObservation, LinksPayload]):
             final = wait_until_settled(ctx, self.key, f"finishing link '{link.name}'", progress,
                                        lambda: state(link.name))
         except HttpResponseError as exc:
-            return StepFailed(explain(exc, subscription_id=ctx.subscription))
+            return StepFailed(explain(exc, subscription_id=ctx.zone_subscription))
         if final is None:
             return StepFailed(Explained("LinkMissing", f"Link '{link.name}' to {item.vnet_name} was deleted while the "
                                                        "tool waited for it: run again to make it again."))

@@ -21,6 +21,19 @@ FAST_LRO = {"privateEndpoint": 0.2, "privateDnsZone": 0.2, "virtualNetworkLink":
             "visibility": 0.0}
 
 
+@pytest.fixture(autouse=True)
+def forget_remembered_secrets() -> Iterator[None]:
+    """Each test starts with the secrets the process remembers (`wizard.core.settings.remember_secret`) as they were:
+    a token one test signs in with is not hidden from another test's output."""
+    from wizard.core import settings
+
+    before = set(settings._secrets)
+    yield
+    with settings._secrets_lock:
+        settings._secrets.clear()
+        settings._secrets.update(before)
+
+
 class StaticCredential:
     """A TokenCredential that always hands out the sandbox's token."""
 

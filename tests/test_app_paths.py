@@ -165,10 +165,10 @@ def test_export_from_review_and_the_request_log(sandbox, tmp_path):
         assert "az network private-endpoint create" in text and "--manual-request true" in text
         subprocess.run(["bash", "-n", str(script)], check=True)
         assert sandbox.writes() == []  # exporting writes nothing to Azure
-        log = tmp_path / "clmh597sg000208lb2kjhcn8q.requests.log"
+        log = next(tmp_path.glob("clmh597sg000208lb2kjhcn8q--*.requests.log"))   # keyed by cluster and endpoint
         lines = [json.loads(line) for line in log.read_text().splitlines()]
         assert lines and {"method", "path", "status"} <= set(lines[0])
         assert sandbox.token not in log.read_text()
-        assert (tmp_path / "clmh597sg000208lb2kjhcn8q.toml").exists()
+        assert len(list(tmp_path.glob("clmh597sg000208lb2kjhcn8q--*.toml"))) == 1
 
     asyncio.run(run())

@@ -40,7 +40,14 @@ def _config(path: Any, sandbox: Any, **changes: Any) -> str:
 
 
 def _record(cli_env: Any, sandbox: Any) -> dict[str, Any]:
-    return json.loads((cli_env / "state" / f"{sandbox.demo_cluster_id}.json").read_text())
+    return json.loads(_record_path(cli_env, sandbox).read_text())
+
+
+def _record_path(cli_env: Any, sandbox: Any) -> Any:
+    """The setup's record file: keyed by cluster id and endpoint (issue 15), one setup per test here."""
+    found = sorted((cli_env / "state").glob(f"{sandbox.demo_cluster_id}--*.json"))
+    assert len(found) == 1, found
+    return found[0]
 
 
 def _ids(sandbox: Any, subscription: str) -> set[str]:
@@ -78,23 +85,25 @@ def test_destroy_after_the_config_moved_to_another_subscription_deletes_nothing_
     _config(cli_env / "setup.toml", sandbox, subscription_id=b)   # the config now names B
     mark = sandbox.requests[-1].number
 
+    # A setup is keyed by cluster id AND endpoint (issue 15): the config now names another endpoint (B's), for which
+    # this tool made nothing here, so destroy deletes nothing and names the setup it did make (A's) and its config.
     assert main(["destroy", "--config", config, "--yes", "--redact"]) == 2
     out, err = capsys.readouterr()
     assert _deletes(sandbox, mark) == []
     assert _ids(sandbox, a) == in_a and _ids(sandbox, b) == in_b
     assert _record(cli_env, sandbox)["resources"] == before   # nothing forgotten
-    assert "nothing was deleted" in err and "--allow-outside-config" in err and err.count("\n") == 1
-    assert f"Outside the config: in subscription ****{a[-4:]}, and the config names subscription ****{b[-4:]} " \
-           "(4 of them)." in out
+    assert "nothing was deleted" in err and err.count("\n") == 1
+    assert f"endpoint {PE} in {RG} (VNet {VNET}, subscription ****{b[-4:]}), which this tool made nothing for" in err
+    assert f"its setups of this cluster are cluster {sandbox.demo_cluster_id}, endpoint {PE} in {RG} (VNet {VNET}, " \
+           f"subscription ****{a[-4:]})" in err
     assert a not in out + err and b not in out + err   # --redact: every id masked, in full otherwise
-    assert out.count(f"  * /subscriptions/****{a[-4:]}/resourceGroups/{RG}/providers/Microsoft.Network/") == 4
 
     assert main(["destroy", "--config", config, "--yes"]) == 2   # and without --redact the ids are whole
-    out = capsys.readouterr().out
-    assert f"/subscriptions/{a}/resourceGroups/{RG}/providers/Microsoft.Network/privateDnsZones/{ZONE}/A/" in out
+    assert f"subscription {a})" in capsys.readouterr().err
 
-    # Allowed explicitly: the recorded resources go, where they were made; B's namesakes stay.
-    assert main(["destroy", "--config", config, "--yes", "--allow-outside-config", "--redact"]) == 0
+    # With A's config again: the recorded resources go, where they were made; B's namesakes stay.
+    _config(cli_env / "setup.toml", sandbox)
+    assert main(["destroy", "--config", config, "--yes", "--redact"]) == 0
     out = capsys.readouterr().out
     assert out.count(f"removed /subscriptions/****{a[-4:]}/") == 4 and a not in out
     paths = [r.path.lower() for r in _deletes(sandbox, mark)]
@@ -106,12 +115,16 @@ def test_destroy_after_the_config_moved_to_another_subscription_deletes_nothing_
 def test_a_record_naming_another_resource_group_stops_destroy(sandbox, cli_env, capsys):
     config = _config(cli_env / "setup.toml", sandbox)
     _apply(config, capsys)
-    _config(cli_env / "setup.toml", sandbox, resource_group="rg-network-hub", vnet="vnet-hub", subnet="snet-endpoints")
+    _config(cli_env / "setup.toml", sandbox, dns_resource_group="rg-network-hub")   # the zone's group changed
     mark = sandbox.requests[-1].number
     assert main(["destroy", "--config", config, "--yes"]) == 2
     out, err = capsys.readouterr()
-    assert f"Outside the config: in resource group '{RG}', and the config names 'rg-network-hub' (4 of them)." in out
+    assert f"Outside the config: in resource group '{RG}', and the config names 'rg-network-hub' (3 of them)." in out
     assert "nothing was deleted" in err and _deletes(sandbox, mark) == []
+    # The endpoint's group changed: another endpoint, so another setup (issue 15); nothing is deleted either.
+    _config(cli_env / "setup.toml", sandbox, resource_group="rg-network-hub", vnet="vnet-hub", subnet="snet-endpoints")
+    assert main(["destroy", "--config", config, "--yes"]) == 2
+    assert "which this tool made nothing for" in capsys.readouterr().err and _deletes(sandbox, mark) == []
 
 
 # ---- Medium: re-check before deleting -------------------------------------------------------------------------------
@@ -217,7 +230,7 @@ def test_a_change_between_the_check_and_the_delete_is_refused_and_reported(sandb
 def test_a_record_written_before_facts_existed_loads_and_destroy_says_what_it_compared(sandbox, cli_env, capsys):
     config = _config(cli_env / "setup.toml", sandbox)
     _apply(config, capsys)
-    path = cli_env / "state" / f"{sandbox.demo_cluster_id}.json"
+    path = _record_path(cli_env, sandbox)
     data = json.loads(path.read_text())
     for entry in data["resources"].values():   # the shape version 1 had before facts: id and created_by_tool
         assert set(entry) == {"id", "created_by_tool", "facts"}

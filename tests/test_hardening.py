@@ -23,7 +23,7 @@ from textual.message import Message
 from wizard.cli import main
 from wizard.core.config import ConfigError, SetupConfig, parse_config
 from wizard.core.errors import explain
-from wizard.core.record import RecordStore, SetupRecord
+from wizard.core.record import RecordStore, SetupRecord, setup_key
 from wizard.core.settings import AzureSettings, SettingsError, hide_secrets
 from wizard.core.statefiles import StateDirError
 from wizard.core.transcript import Transcript, entry_for, log_path_for, read_entries
@@ -85,7 +85,7 @@ def test_the_token_value_is_hidden_in_explained_errors_the_log_and_report(sandbo
     record = store.load_or_new(demo_config(sandbox)).record
     record.note("dns_zone", "failed", f"The connection broke ({token}): run again.")
     store.save(record)
-    log = log_path_for(store, sandbox.demo_cluster_id)
+    log = log_path_for(store, setup_key(demo_config(sandbox)))   # keyed by cluster and endpoint (issue 15)
     log.write_text(json.dumps(entry_for("GET", "https://arm/x", None, 5, error=f"ServiceResponseError: {token}"))
                    + "\n")
     assert all(token not in json.dumps(e) for e in read_entries(log))
@@ -177,7 +177,7 @@ def test_state_files_are_private_and_a_loose_directory_is_fixed_and_reported(tmp
     assert result.message and "writable by others" in result.message
     store.save(result.record)
     toml = store.save_config(config)
-    assert _mode(toml) == 0o600 and _mode(store.path_for(config.cluster_id)) == 0o600
+    assert _mode(toml) == 0o600 and _mode(store.path_for(setup_key(config))) == 0o600
     draft = store.save_text("draft.toml", config.to_toml())
     assert _mode(draft) == 0o600
 
@@ -226,21 +226,21 @@ def test_symlinks_in_the_state_directory_are_never_followed(tmp_path):
     victim.write_text("precious\n")
     config = parse_config(demo_toml())
     store = RecordStore(state)
-    log = log_path_for(store, config.cluster_id)
+    log = log_path_for(store, setup_key(config))
     log.symlink_to(victim)
     transcript = Transcript(log)
     transcript.add(entry_for("GET", "https://arm/x", 200, 1))
     assert victim.read_text() == "precious\n"
     assert transcript.write_error and "symbolic link" in transcript.write_error
 
-    toml = store.config_path_for(config.cluster_id)
+    toml = store.config_path_for(setup_key(config))
     toml.symlink_to(victim)
     store.save_config(config)
     assert victim.read_text() == "precious\n" and not toml.is_symlink() and _mode(toml) == 0o600
 
-    record = store.path_for(config.cluster_id)
+    record = store.path_for(setup_key(config))
     record.symlink_to(victim)
-    result = store.load(config.cluster_id)  # a record that is a symlink is set aside, not read
+    result = store.load(setup_key(config))  # a record that is a symlink is set aside, not read
     assert result.record is None and "could not be read" in result.message and victim.exists()
 
 

@@ -36,7 +36,7 @@ def run_wizard(sandbox, state: Path, keys: str, **kw):
 
 def placement_keys() -> str:
     """Resource group, VNet, subnet by type-ahead; default endpoint name; no NIC name; no other VNets."""
-    return "rg-aks" + ENTER + "vnet-aks" + ENTER + "snet-priv" + ENTER + ENTER + ENTER + "n"
+    return "None of" + ENTER + "rg-aks" + ENTER + "vnet-aks" + ENTER + "snet-priv" + ENTER + ENTER + ENTER + "n"
 
 
 def test_whole_setup_line_by_line(sandbox, sdk, tmp_path):
@@ -63,9 +63,10 @@ def test_whole_setup_line_by_line(sandbox, sdk, tmp_path):
     assert (answers.alias, answers.resource_group, answers.vnet, answers.subnet, answers.nic_name) == \
         (sandbox.demo_alias, RG, VNET, SUBNET, None)
     assert records[0].last_state("approval") == "done"
-    toml = tmp_path / "state" / f"{sandbox.demo_cluster_id}.toml"
+    key = records[0].key   # the cluster id and the endpoint (issue 15)
+    toml = tmp_path / "state" / f"{key}.toml"
     assert 'subnet = "snet-private-endpoints"' in toml.read_text()
-    assert transcript.path == tmp_path / "state" / f"{sandbox.demo_cluster_id}.requests.log"
+    assert transcript.path == tmp_path / "state" / f"{key}.requests.log"
     assert len(read_entries(transcript.path)) > 10
 
 
@@ -77,7 +78,7 @@ def test_a_refused_state_directory_is_said_once_and_the_questions_go_on(sandbox,
 
     monkeypatch.setattr(RecordStore, "save", refuse)
     keys = (sandbox.demo_alias + ENTER + sandbox.demo_api_url + ENTER
-            + "rg-aks" + ENTER + "vnet-aks" + ENTER + "snet-priv" + ENTER + CTRL_C)
+            + "None of" + ENTER + "rg-aks" + ENTER + "vnet-aks" + ENTER + "snet-priv" + ENTER + CTRL_C)
     code, out, _ = run_wizard(sandbox, tmp_path / "state", keys)
     assert code == 130, out
     assert out.count("Your answers are not saved: The state directory") == 1
@@ -91,7 +92,7 @@ def test_validation_then_stop_then_resume_with_saved_answers(sandbox, tmp_path):
             + CTRL_U + sandbox.demo_alias + ENTER
             + "http://x.example.com" + ENTER   # refused by check_api_url
             + CTRL_U + sandbox.demo_api_url + ENTER
-            + "rg-aks" + ENTER + "vnet-aks" + ENTER + "snet-priv" + ENTER
+            + "None of" + ENTER + "rg-aks" + ENTER + "vnet-aks" + ENTER + "snet-priv" + ENTER
             + CTRL_U + "-bad-" + ENTER           # refused: endpoint names start with a letter or digit
             + CTRL_U + "pe-astro" + ENTER
             + CTRL_C)                            # stop at the NIC name
@@ -137,7 +138,7 @@ def test_change_an_answer_and_export_from_the_review(sandbox, tmp_path):
 
 def test_other_vnets_are_picked_from_the_listing(sandbox, tmp_path):
     keys = (sandbox.demo_alias + ENTER + sandbox.demo_api_url + ENTER
-            + "rg-aks" + ENTER + "vnet-aks" + ENTER + "snet-priv" + ENTER + ENTER + ENTER
+            + "None of" + ENTER + "rg-aks" + ENTER + "vnet-aks" + ENTER + "snet-priv" + ENTER + ENTER + ENTER
             + "y" + "vnet-hub" + " " + ENTER       # yes, other VNets: tick vnet-hub
             + "Stop" + ENTER)
     code, out, _ = run_wizard(sandbox, tmp_path / "state", keys)

@@ -19,7 +19,8 @@ To add a row, append a case to `tests/plan_cases/<step key>.json`:
 
 dns_zone and vnet_links observe every `external.astronomer.run` zone with its links, and the agents' VNet ids
 (the endpoint's VNet first, then `[dns] linked_vnets`, as `agent_vnet_ids()` lists them): plan() chooses the zone
-itself (`choose_zone`), so which zone is reused is part of what a row checks.
+itself (`choose_zone`), so which zone is reused is part of what a row checks. vnet_links may also observe
+`network`: the agents' VNets' DNS servers and peerings and the DNS Private Resolvers (see `network_facts` below).
 
 Absent keys: `creates` and `uses` must then be empty, `updatable` false and `warnings` empty; `details` and
 `payload` are checked only when given (`payload` against `dataclasses.asdict`). A new (step, action) pair also
@@ -44,9 +45,11 @@ from steps.base import Action, Step
 from steps.context import EndpointInfo, LinkInfo, SetupContext, ZoneInfo
 from steps.dns_zone import ZoneObservation
 from steps.inputs import InputsObservation
+from steps.network_facts import NetworkFacts, PeeringFact, ResolverFacts, VNetFacts
 from steps.private_endpoint import EndpointObservation, NicInfo
 from steps.registry import STEP_KEYS
 from steps.vnet_link import LinksObservation
+from steps.zone_reads import OtherEndpoint
 from wizard.core.config import SetupConfig
 
 CASES_DIR = Path(__file__).parent / "plan_cases"
@@ -66,7 +69,7 @@ EXPECTED_COVERAGE = {
     ("private_endpoint", "create"), ("private_endpoint", "conflict"), ("private_endpoint", "update"),
     ("private_endpoint", "waiting"), ("private_endpoint", "done"),
     ("dns_zone", "create"), ("dns_zone", "waiting"), ("dns_zone", "done"), ("dns_zone", "update"),
-    ("dns_zone", "failed"),
+    ("dns_zone", "failed"), ("dns_zone", "conflict"),
     ("vnet_links", "create"), ("vnet_links", "done"), ("vnet_links", "waiting"), ("vnet_links", "conflict"),
     ("vnet_links", "failed"), ("vnet_links", "update"),
     ("a_record", "blocked"), ("a_record", "create"), ("a_record", "done"), ("a_record", "conflict"),
@@ -97,14 +100,31 @@ def zones(data: list[dict[str, Any]]) -> list[ZoneInfo]:
     return [zone_info(z) for z in data]
 
 
+def network_facts(data: dict[str, Any] | None) -> NetworkFacts | None:
+    """The agents' VNets' DNS servers and peerings and the DNS Private Resolvers (steps/network_facts.py)."""
+    if data is None:
+        return None
+    vnets = [VNetFacts(id=v["id"], name=v["name"], prefixes=tuple(v.get("prefixes", [])),
+                       dns_servers=tuple(v.get("dns_servers", [])),
+                       peerings=tuple(PeeringFact(**{**p, "remote_prefixes": tuple(p.get("remote_prefixes", []))})
+                                      for p in v.get("peerings", [])))
+             for v in data.get("vnets", [])]
+    resolvers = [ResolverFacts(**{**r, "inbound_ips": tuple(r.get("inbound_ips", []))})
+                 for r in data.get("resolvers", [])]
+    return NetworkFacts(vnets=vnets, resolvers=resolvers, warnings=list(data.get("warnings", [])))
+
+
 CONVERTERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "inputs": lambda o: InputsObservation(**o),
     "private_endpoint": lambda o: EndpointObservation(existing=endpoint(o["existing"]), subnet_id=o["subnet_id"],
                                                       region=o["region"],
                                                       nic=NicInfo(**o["nic"]) if o.get("nic") else None),
     "dns_zone": lambda o: ZoneObservation(zones=zones(o["zones"]), agent_vnets=o["agent_vnets"],
-                                          unread=o.get("unread", [])),
-    "vnet_links": lambda o: LinksObservation(zones=zones(o["zones"]), agent_vnets=o["agent_vnets"]),
+                                          unread=o.get("unread", []), skipped=o.get("skipped", []),
+                                          other_endpoint=OtherEndpoint(**o["other_endpoint"])
+                                          if o.get("other_endpoint") else None),
+    "vnet_links": lambda o: LinksObservation(zones=zones(o["zones"]), agent_vnets=o["agent_vnets"],
+                                             network=network_facts(o.get("network"))),
     "a_record": lambda o: RecordObservation(zone=zone(o["zone"]), name=o["name"], want_ip=o["want_ip"],
                                             have_ips=o["have_ips"], etag=o["etag"]),
     "approval": lambda o: ApprovalObservation(endpoint=endpoint(o["endpoint"])),

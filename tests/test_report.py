@@ -8,7 +8,7 @@ import pytest
 from engine_helpers import demo_config, make_engine
 
 from wizard.cli import main
-from wizard.core.record import RecordStore
+from wizard.core.record import RecordStore, setup_key
 from wizard.core.redact import Redactor, mask
 from wizard.core.transcript import failed_entries, log_path_for, read_entries
 from wizard.report import render_report
@@ -38,7 +38,7 @@ def test_redacted_report_after_a_refused_write(sandbox, cli_env, tmp_path, capsy
     # the refused zone write: from the record (the sentence) and from the request log (with its ids)
     problems = out.split("Last problems the steps reported")[1].split("Last failed Azure requests")[0]
     assert "dns zone: FAILED" in problems
-    log = read_entries(tmp_path / "state" / f"{sandbox.demo_cluster_id}.requests.log")
+    log = read_entries(next((tmp_path / "state").glob(f"{sandbox.demo_cluster_id}--*.requests.log")))
     refused = [e for e in failed_entries(log) if e.get("error_code") == "AuthorizationFailed"]
     assert refused
     assert f"correlation id: {refused[-1]['correlation_id']}" in out
@@ -64,7 +64,7 @@ def test_report_when_azure_cannot_be_read_still_shows_the_record(sandbox, tmp_pa
     engine.apply(wait_for_approval=False)
     store = RecordStore(tmp_path / "state")
     text = render_report(engine, plan_error="You are not signed in to Azure: run `az login`.", redact=True,
-                         transcript_path=log_path_for(store, sandbox.demo_cluster_id))
+                         transcript_path=log_path_for(store, setup_key(engine.config)))
     assert "Azure could not be read: You are not signed in to Azure" in text
     assert "private_endpoint: /subscriptions/****" in text
     assert "the request log is empty or missing" in text

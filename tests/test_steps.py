@@ -38,7 +38,7 @@ def test_fresh_apply_creates_every_documented_resource(sandbox, sdk, tmp_path):
     assert record.name == CLUSTER and [a.ipv4_address for a in record.properties.a_records] == [nic_ip]
     link = world["links"][0]
     assert link.registration_enabled is False and link.virtual_network.id.lower() == vnet_id(sandbox, RG, VNET).lower()
-    saved = json.loads((tmp_path / f"{CLUSTER}.json").read_text())
+    saved = json.loads(next(tmp_path.glob(f"{CLUSTER}--*.json")).read_text())   # keyed by cluster and endpoint
     assert {k for k, v in saved["resources"].items() if v["created_by_tool"]} == {
         "private_endpoint", "network_interface", "dns_zone", f"vnet_link:{VNET}", "a_record"}
 
@@ -179,7 +179,7 @@ def test_zone_already_linked_elsewhere_is_reused(sandbox, sdk, tmp_path):
     assert len(world["zones"]) == 1 and len(world["links"]) == 1
     assert world["records"][0].id.lower().startswith(f"/subscriptions/{sandbox.subscription_id}/resourcegroups/"
                                                      "rg-network-hub/")
-    saved = json.loads((tmp_path / f"{CLUSTER}.json").read_text())
+    saved = json.loads(next(tmp_path.glob(f"{CLUSTER}--*.json")).read_text())   # keyed by cluster and endpoint
     assert saved["resources"]["dns_zone"]["created_by_tool"] is False
 
 
@@ -255,7 +255,7 @@ def test_a_refused_create_is_not_remembered_as_ours(sandbox, sdk, tmp_path):
     """After a 403 nothing was created; an endpoint made later by hand must never be destroyed by this tool."""
     sandbox.knobs.deny_actions = [("Microsoft.Network/privateEndpoints/write", "/subscriptions")]
     make_engine(sandbox, tmp_path).apply(wait_for_approval=False)
-    saved = json.loads((tmp_path / f"{CLUSTER}.json").read_text())
+    saved = json.loads(next(tmp_path.glob(f"{CLUSTER}--*.json")).read_text())   # keyed by cluster and endpoint
     assert "private_endpoint" not in saved["resources"]
     assert saved["resources"]["dns_zone"]["created_by_tool"] is True  # the zone step did create its zone
     sandbox.knobs.deny_actions = []

@@ -114,7 +114,8 @@ def test_no_token_authorization_or_query_in_any_file(sandbox, tmp_path, monkeypa
         low = text.lower()
         assert '"authorization"' not in low and "authorization:" not in low and "bearer" not in low, p
         assert "api-version" not in text, p
-    lines = (state / f"{sandbox.demo_cluster_id}.requests.log").read_text().splitlines()
+    log = next(state.glob(f"{sandbox.demo_cluster_id}--*.requests.log"))   # keyed by cluster and endpoint (issue 15)
+    lines = log.read_text().splitlines()
     assert all(set(json.loads(line)) <= FIELDS | {"retried", "error_code", "error"} for line in lines)
 
 

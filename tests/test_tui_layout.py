@@ -58,8 +58,11 @@ def rows(app: Any) -> list[str]:
 
 def content_rows(app: Any) -> list[str]:
     """The rows of the page's scrolling content only (not the checklist, the nav line or the footer)."""
-    region = app.screen.query_one("#content").region
-    return [row[region.x:region.right] for row in rows(app)[region.y:region.bottom]]
+    content = app.screen.query_one("#content")
+    region = content.region
+    # without the vertical scrollbar's column: its thumb ("▁") can land on any row
+    right = region.right - (content.scrollbar_size_vertical if content.show_vertical_scrollbar else 0)
+    return [row[region.x:right] for row in rows(app)[region.y:region.bottom]]
 
 
 def ready(app: Any, page: str) -> bool:

@@ -144,9 +144,11 @@ def test_cli_azure_error_message_and_policy_names_are_shown_safely(sandbox, sand
 
 
 def log_path_for_state(state: Path, cluster_id: str) -> Path:
+    """The request log of the cluster's setup (keyed by cluster id and endpoint, issue 15: one setup here)."""
     from wizard.core.record import RecordStore
 
-    return log_path_for(RecordStore(state), cluster_id)
+    found = sorted(state.glob(f"{cluster_id}--*.requests.log"))
+    return found[0] if found else log_path_for(RecordStore(state), cluster_id)
 
 
 def test_config_values_reach_no_terminal_raw(sandbox, sandbox_env, capsys):

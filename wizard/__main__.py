@@ -1,4 +1,5 @@
-"""`python -m wizard` runs the same entry point as the `astro-privatelink` command."""
-from wizard.cli import main
+"""`python -m wizard` runs the same entry point as the `astro-privatelink` command (read-only commands end without
+the interpreter's teardown: `wizard.cli.exit`)."""
+from wizard.cli.exit import run
 
-raise SystemExit(main())
+raise SystemExit(run())

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import argparse
 
     from steps.base import Plan
+    from steps.verify.models import VerifyReport
     from wizard.core.config import SetupConfig
     from wizard.core.record import SetupRecord
     from wizard.engine import Engine
@@ -31,14 +32,15 @@ _PROBLEM_STATES = ("failed", "conflict")
 
 def render_report(engine: Engine, plans: list[Plan] | None = None, *, redact: bool = False,
                   config_path: str | Path | None = None, transcript_path: str | Path | None = None,
-                  plan_error: str | None = None, now: datetime | None = None) -> str:
+                  plan_error: str | None = None, now: datetime | None = None,
+                  verify: VerifyReport | None = None) -> str:
     """The report as text. `plans` defaults to `engine.plan()` (Azure is read); when that is impossible,
     pass `plan_error` (one sentence) and the report says so and still shows the record and the log."""
     from wizard import __version__
     from wizard.core.transcript import failed_entries, read_entries
 
     cfg = engine.config
-    r = Redactor(redact, {cfg.subscription_id.strip()} if cfg.subscription_id.strip() else set())
+    r = Redactor(redact, {s.strip() for s in (cfg.subscription_id, cfg.dns_subscription_id or "") if s.strip()})
     out = io.StringIO()
 
     def line(text: str = "") -> None:  # one line each: what Azure, the record or the log says cannot add one
@@ -74,6 +76,16 @@ def render_report(engine: Engine, plans: list[Plan] | None = None, *, redact: bo
             if text.strip():
                 line(text)
     line()
+
+    if verify is not None:   # report --from-aks: the checks, each labelled with where it ran (issue 13)
+        line(f"Verify (from this machine{' and from ' + verify.in_cluster if verify.in_cluster else ''}): "
+             + ("passed" if verify.ok else "failed"))
+        for c in verify.checks:
+            mark = "skip" if c.skipped else ("ok" if c.ok else "FAIL")
+            line(f"  [{mark}] {c.where}: {c.title}: {c.detail}")
+            if not c.ok and c.diagnosis:
+                line(f"      {c.diagnosis}")
+        line()
 
     record = engine.record
     line("Resources")
@@ -112,7 +124,7 @@ def render_report(engine: Engine, plans: list[Plan] | None = None, *, redact: bo
 
     line("Files")
     if engine.store is not None and record is not None:
-        line(f"  setup record: {engine.store.path_for(record.cluster_id)}")
+        line(f"  setup record ({record.which}): {engine.store.path_for(record.key)}")
     if log_path:
         line(f"  request log:  {log_path} ({len(entries)} requests)")
     line("Paste everything above into your support ticket; it holds no token or secret.")
@@ -132,6 +144,9 @@ def _answers(cfg: SetupConfig) -> list[tuple[str, str]]:
         ("region:", cfg.region or "(the VNet's)"),
         ("DNS group:", cfg.dns_resource_group or "(same as the endpoint)"),
         ("extra VNets:", extra),
+        ("AKS cluster:", cfg.aks_cluster or "(none)"),
+        ("Deployment:", f"{cfg.deployment_id} (organization {cfg.organization_id})" if cfg.deployment_id
+         else "(API URL typed, none picked)"),
     ]
 
 
@@ -155,10 +170,22 @@ def _sentence(exc: BaseException, cfg: SetupConfig) -> str:
 
 def cmd_report(args: argparse.Namespace, engine: Engine) -> int:
     """`astro-privatelink report --config F [--redact]`: 0 when printed (whatever the setup's state)."""
+    from wizard.core.record import setup_key
     from wizard.core.transcript import log_path_for
 
     redact = bool(getattr(args, "report_redact", False) or getattr(args, "redact", False))
     cid = engine.config.cluster_id
-    log = log_path_for(engine.store, cid) if engine.store is not None and cid else None
-    print(render_report(engine, redact=redact, config_path=args.config, transcript_path=log), end="")
+    log = log_path_for(engine.store, setup_key(engine.config)) if engine.store is not None and cid else None
+    verify = None
+    cluster = getattr(args, "from_aks", None)
+    if cluster is not None:   # --from-aks [CLUSTER]: verify from this machine and from a pod in the cluster
+        from steps.verify import run_verify
+        from steps.verify.in_cluster import InClusterRequest
+        from wizard.core.settings import dns_server_from_env
+
+        cluster = cluster or engine.config.aks_cluster
+        if cluster:
+            verify = run_verify(engine.ctx, nameserver=dns_server_from_env(), ca_file=getattr(args, "ca_file", None),
+                                from_aks=InClusterRequest(cluster))
+    print(render_report(engine, redact=redact, config_path=args.config, transcript_path=log, verify=verify), end="")
     return 0

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from steps.context import EndpointInfo, ZoneInfo
+from steps.network_facts import EXTERNAL, FORWARDER, RESOLVER, DnsPath, forwarder_rule
 from steps.verify.addresses import classify_addresses, in_prefixes, is_private
-from steps.verify.models import AZURE_DNS, CONNECTION, DNS, EXPECTED_BODY, HTTPS, LINKS, RECORD, CheckResult
+from steps.verify.models import AZURE_DNS, CONNECTION, DNS, EXPECTED_BODY, HTTPS, LINKS, PEERING, RECORD, CheckResult
 from steps.verify.nsg import NsgFinding
 from steps.verify.probes import DnsOutcome, HttpsOutcome
 from wizard.core.constants import ASTRO_DNS_ZONE, ENV_CA_FILE
@@ -114,16 +115,57 @@ def check_record(zone: ZoneInfo | None, record: list[str] | None, name: str, pe:
                        f"{want} with `astro-privatelink apply --update a_record`.", "a_record")
 
 
+def check_peering(findings: list[str], notes: list[str], endpoint_vnet: str, others: list[str]) -> CheckResult:
+    """Every agents' VNet besides the endpoint's is peered with it, both sides Connected (`peering_findings`)."""
+    if not findings:
+        detail = (f"{', '.join(others)} peered with {endpoint_vnet} (Connected both ways)"
+                  if len(notes) < len(others) else f"{', '.join(others)} reach {endpoint_vnet} through a hub")
+        return CheckResult(PEERING, True, detail + (". " + " ".join(notes) if notes else "."))
+    shown = "; ".join(f.split(":")[0] for f in findings)
+    return CheckResult(PEERING, False, f"Not peered as needed: {shown}.",
+                       " ".join(findings) + " The endpoint is reachable only from VNets peered with "
+                       f"{endpoint_vnet}; this tool makes no peering: ask whoever runs the network.", None)
+
+
+def custom_dns_diagnosis(paths: Sequence[DnsPath], zone: ZoneInfo | None, endpoint_vnet: str) -> CheckResult | None:
+    """A public answer where agents' VNets use custom DNS servers: which servers, and what to change there. None
+    when every custom server resolves from a linked VNet through a DNS Private Resolver (nothing to blame there)."""
+    custom = [p for p in paths if p.custom]
+    unlinked = [p for p in custom if p.kind in (RESOLVER, FORWARDER) and p.via_vnet_id
+                and (zone is None or zone.link_to(p.via_vnet_id) is None)]
+    if unlinked:
+        p = unlinked[0]
+        via = vnet_name_of(p.via_vnet_id or "")
+        return CheckResult(DNS, False, "", f"A public address: {p.vnet_name} uses custom DNS servers "
+                                           f"({', '.join(p.servers)}), {p.via}, which asks Azure DNS in {via}, and "
+                                           f"the zone is not linked to {via}: link the zone to {via} (step 4).",
+                           "vnet_links")
+    external = [p for p in custom if p.kind == EXTERNAL]
+    forwarders = [p for p in custom if p.kind == FORWARDER]
+    if external or forwarders:
+        lead = external[0] if external else forwarders[0]
+        return CheckResult(DNS, False, "", f"A public address from custom DNS servers, not a missing zone link: "
+                                           f"{forwarder_rule(lead, endpoint_vnet)}", None)
+    return None
+
+
 # -- the network side ----------------------------------------------------------------------------------------
 def check_dns(host: str, outcome: DnsOutcome, pe: EndpointInfo | None, where: str,
-              vnet_prefixes: Sequence[str], azure_ok: bool, links_ok: bool, record_ok: bool) -> CheckResult:
-    """What the resolver's answer means, given what Azure says about the zone's links and the A record."""
+              vnet_prefixes: Sequence[str], azure_ok: bool, links_ok: bool, record_ok: bool,
+              dns_paths: Sequence[DnsPath] = (), zone: ZoneInfo | None = None) -> CheckResult:
+    """What the resolver's answer means, given what Azure says about the zone's links, the A record, and the agents'
+    VNets' DNS servers (`dns_paths`)."""
     want = pe.private_ip if pe else None
     if outcome.kind == "resolved":
         kind = classify_addresses(outcome.addresses, want)
         detail = f"{host} -> {', '.join(outcome.addresses)} ({where})."
         if kind == "endpoint":
             return CheckResult(DNS, True, detail)
+        custom = custom_dns_diagnosis(dns_paths, zone, vnet_name_of(dns_paths[0].vnet_id)) \
+            if kind == "public" and dns_paths else None
+        if custom is not None:
+            custom.detail = detail
+            return custom
         if kind == "public":
             if not links_ok:
                 diag = ("A public address: the zone is not linked to the VNet this lookup ran in, so the name "

@@ -15,9 +15,11 @@ AZURE_DNS = "168.63.129.16"
 
 # Names of the checks, in report order (the JSON `name` field).
 CONNECTION, LINKS, RECORD, DNS, HTTPS = "connection_state", "zone_links", "a_record", "dns", "https"
+PEERING = "peering"   # only when there are agents' VNets besides the endpoint's (steps/network_facts.py)
 TITLES = {CONNECTION: "Endpoint connection approved", LINKS: "Zone linked to the agents' VNets",
           RECORD: "A record points to the endpoint", DNS: "Name resolves to the endpoint",
-          HTTPS: "HTTPS answers through the endpoint"}
+          HTTPS: "HTTPS answers through the endpoint", PEERING: "Agents' VNets peered with the endpoint's",
+          "in_cluster": "Checks run in the AKS cluster"}   # steps/verify/in_cluster.py (verify --from-aks)
 
 
 @dataclass
@@ -30,6 +32,7 @@ class CheckResult:
     fix_step: str | None = None
     seconds: float | None = None     # how long the check took
     skipped: bool = False            # not run because an earlier check makes it meaningless or unsafe
+    where: str = "this machine"      # where it ran: LOCAL, or "AKS cluster <name>" (verify --from-aks)
 
     @property
     def title(self) -> str:
@@ -37,7 +40,7 @@ class CheckResult:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "ok": self.ok, "detail": self.detail, "diagnosis": self.diagnosis,
-                               "fix_step": self.fix_step}
+                               "fix_step": self.fix_step, "where": self.where}
         if self.skipped:
             out["skipped"] = True
         if self.seconds is not None:
@@ -46,6 +49,7 @@ class CheckResult:
 
 
 SYSTEM_RESOLVER = "system resolver"
+LOCAL = "this machine"   # CheckResult.where of the checks run here (Azure reads included)
 
 
 def nameserver_text(nameserver: tuple[str, int] | None) -> str:
@@ -66,9 +70,25 @@ class VerifyReport:
     outside_vnet: bool = False                 # the network checks probably ran outside the agents' VNet
     inside_commands: list[str] = field(default_factory=list)  # run these from inside the cluster instead
 
+    in_cluster: str | None = None   # where the in-cluster checks ran ("AKS cluster aks-prod"), when they were asked for
+
+    @property
+    def verified_inside(self) -> bool:
+        """The checks from the cluster ran and passed while those from here ran outside the VNet."""
+        return bool(self.in_cluster) and self.outside_vnet and any(
+            c.where == self.in_cluster and c.name == HTTPS and c.ok for c in self.checks)
+
+    @property
+    def decisive(self) -> list[CheckResult]:
+        """The checks the verdict rests on: all of them, except the network checks from here when they ran outside
+        the VNet and the cluster's own checks ran (the answer from outside is the public one by design)."""
+        if self.in_cluster and self.outside_vnet:
+            return [c for c in self.checks if not (c.where == LOCAL and c.name in (DNS, HTTPS))]
+        return list(self.checks)
+
     @property
     def ok(self) -> bool:
-        return bool(self.checks) and all(c.ok for c in self.checks)
+        return bool(self.checks) and all(c.ok for c in self.decisive)
 
     def check(self, name: str) -> CheckResult | None:
         return next((c for c in self.checks if c.name == name), None)
@@ -80,7 +100,8 @@ class VerifyReport:
     def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "host": self.host, "nameserver": self.nameserver, "timeout_seconds": self.timeout,
                 "duration_seconds": round(self.duration, 3), "outside_vnet": self.outside_vnet,
-                "inside_commands": list(self.inside_commands), "checks": [c.to_json() for c in self.checks]}
+                "inside_commands": list(self.inside_commands), "in_cluster": self.in_cluster,
+                "checks": [c.to_json() for c in self.checks]}
 
 
 # What verify reads of the agents' VNets (steps.verify.azure_reads) and judges NSGs by (steps.verify.nsg).

@@ -44,11 +44,20 @@ def render_text(report: VerifyReport, config_path: str | None = None) -> str:
     lines = [f"Verify {report.host or 'the API host'} ({resolver}; each network check gives up after "
              f"{report.timeout:g} s):"]
     width = max((len(c.title) for c in report.checks), default=0)
+    shown_where = None
     for c in report.checks:
+        if report.in_cluster and c.where != shown_where:   # --from-aks: say where each group of checks ran
+            shown_where = c.where
+            lines.append(f" From {c.where}{' (AKS run command)' if c.where == report.in_cluster else ''}:")
         glyph = GLYPH_SKIP if c.skipped else (GLYPH_OK if c.ok else GLYPH_FAIL)
         took = f" ({c.seconds:.2f} s)" if c.seconds is not None and c.name in ("dns", "https") else ""
         lines.append(f"  {glyph} {c.title.ljust(width)}  {c.detail}{took}")
-    failed = report.failed
+    failed = [c for c in report.decisive if not c.ok]
+    if not failed and report.verified_inside:
+        lines.append(f"Verified from {report.in_cluster} in {report.duration:.2f} s: the agents reach Astro through "
+                     "the private endpoint. The checks from this machine got the public answer because they ran "
+                     "outside the VNet, as expected. Confirm in the Astro UI that the agents heartbeat as Healthy.")
+        return "\n".join(clean_line(line) for line in lines) + "\n"
     if not failed:
         lines.append(f"All {len(report.checks)} checks passed in {report.duration:.2f} s: the agents reach Astro "
                      "through the private endpoint. Confirm in the Astro UI that they heartbeat as Healthy.")

@@ -30,6 +30,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from steps.context import SetupContext
+from steps.network_reads import network_facts
 from steps.verify.addresses import classify_addresses, is_private
 from steps.verify.azure_reads import inspect_nsgs, read_record, read_vnet_spaces
 from steps.verify.diagnosis import (
@@ -41,6 +42,7 @@ from steps.verify.diagnosis import (
     check_record,
     inside_commands,
 )
+from steps.verify.in_cluster import InClusterRequest, verify_in_cluster
 from steps.verify.models import (
     AZURE_DNS,
     CONNECTION,
@@ -53,6 +55,7 @@ from steps.verify.models import (
     nameserver_text,
 )
 from steps.verify.nsg import NsgFinding
+from steps.verify.peering import network_checks
 from steps.verify.probes import peer_names, probe_https, resolve
 from wizard.core.constants import ASTRO_DNS_ZONE
 from wizard.core.validate import check_api_url
@@ -69,7 +72,7 @@ def _timed(fn: Callable[[], T]) -> Callable[[], tuple[T, float]]:
 
 
 def run_verify(ctx: SetupContext, *, nameserver: tuple[str, int] | None = None, timeout: float = DEFAULT_TIMEOUT,
-               ca_file: str | None = None) -> VerifyReport:
+               ca_file: str | None = None, from_aks: InClusterRequest | None = None) -> VerifyReport:
     """Run every check (Azure reads and the DNS lookup at once, then HTTPS) and diagnose each failure.
 
     `nameserver` None: the system resolver. `ca_file` None: the settings' CA file (--ca-file / ASTRO_PL_CA_FILE,
@@ -98,7 +101,7 @@ def run_verify(ctx: SetupContext, *, nameserver: tuple[str, int] | None = None, 
     import dns.resolver  # noqa: F401  (imported for its side effect, see above)
     import httpx  # noqa: F401  (imported for its side effect, see above)
 
-    with ThreadPoolExecutor(max_workers=5, thread_name_prefix="verify") as pool:
+    with ThreadPoolExecutor(max_workers=6, thread_name_prefix="verify") as pool:
         f_dns = pool.submit(_timed(lambda: resolve(host, nameserver, timeout)))
         # Build the clients (and import the SDK, under the factory's import lock) while the DNS query is out;
         # building touches no network, so it cannot fail the way Azure reads do.
@@ -108,6 +111,7 @@ def run_verify(ctx: SetupContext, *, nameserver: tuple[str, int] | None = None, 
         f_zone = pool.submit(_timed(lambda: (ctx.chosen_zone()[0], ctx.zones(), ctx.agent_vnet_ids())))
         f_rec = pool.submit(_timed(lambda: read_record(ctx, cluster)))
         f_space = pool.submit(_timed(lambda: read_vnet_spaces(ctx)))
+        f_net = pool.submit(_timed(lambda: network_facts(ctx)))   # DNS servers, peerings, resolvers
 
         azure_error: str | None = None
         failed_reads: set[str] = set()
@@ -130,6 +134,7 @@ def run_verify(ctx: SetupContext, *, nameserver: tuple[str, int] | None = None, 
         (zone, zones, agents), t_zone = get(f_zone, (None, [], []), LINKS)
         record, t_rec = get(f_rec, None, RECORD)
         spaces, _ = get(f_space, [], "vnets")
+        net, _ = get(f_net, None, "network")
         dns_outcome, t_dns = f_dns.result()
 
     if azure_error is not None:
@@ -140,17 +145,19 @@ def run_verify(ctx: SetupContext, *, nameserver: tuple[str, int] | None = None, 
 
     conn = unread(CONNECTION) if CONNECTION in failed_reads else check_connection(pe, ctx.config.endpoint_name)
     conn.seconds = t_pe
-    links = unread(LINKS) if LINKS in failed_reads else check_links(zone, zones, agents)
+    peering, dns_paths, dns_link_vnets = network_checks(net, agents)
+    links = unread(LINKS) if LINKS in failed_reads else check_links(zone, zones, agents + dns_link_vnets)
     links.seconds = t_zone
     rec = unread(RECORD) if failed_reads & {RECORD, LINKS, CONNECTION} else check_record(zone, record, cluster, pe)
     rec.seconds = t_rec
-    report.checks += [conn, links, rec]
+    report.checks += [conn, links, rec] + ([peering] if peering is not None else [])
 
     vnet_prefixes = [p for s in spaces for p in s.prefixes + s.peered_prefixes]
     if CONNECTION in failed_reads:  # the endpoint's IP is unknown: judge the answer on its own
         dns_check = check_dns_alone(host, dns_outcome, where)
     else:
-        dns_check = check_dns(host, dns_outcome, pe, where, vnet_prefixes, conn.ok, links.ok, rec.ok)
+        dns_check = check_dns(host, dns_outcome, pe, where, vnet_prefixes, conn.ok, links.ok, rec.ok,
+                              dns_paths=dns_paths, zone=zone)
     dns_check.seconds = t_dns
     report.checks.append(dns_check)
 
@@ -189,11 +196,19 @@ def run_verify(ctx: SetupContext, *, nameserver: tuple[str, int] | None = None, 
     if network_failed and dns_outcome.kind == "resolved" and \
             classify_addresses(dns_outcome.addresses, pe.private_ip if pe else None) == "public":
         report.inside_commands = inside_commands(host, port)
-        report.outside_vnet = azure_ok
+        # A public answer that custom DNS servers explain (check_dns named them) is no sign of running outside.
+        report.outside_vnet = azure_ok and not any(p.custom for p in dns_paths)
         custom = sorted({d for s in spaces for d in s.dns_servers})
-        if azure_ok and custom:
+        if azure_ok and custom and not dns_paths:   # with dns_paths, check_dns has named the servers already
             dns_check.diagnosis = (dns_check.diagnosis or "") + (
                 f" Note: the agents' VNet uses custom DNS servers ({', '.join(custom)}): they must forward "
                 f"{ASTRO_DNS_ZONE} to Azure DNS ({AZURE_DNS}) from a VNet linked to the zone.")
+    if from_aks is not None:   # the same checks from a pod in the agents' AKS cluster (in_cluster.py)
+        inside = verify_in_cluster(ctx, from_aks, host=host, port=port, timeout=timeout, pe=pe, conn_ok=conn.ok,
+                                   links_ok=links.ok, rec_ok=rec.ok, spaces=spaces)
+        report.checks += inside.checks
+        report.in_cluster = inside.where
+        if inside.refused:
+            report.inside_commands = inside_commands(host, port)
     report.duration = time.monotonic() - started
     return report

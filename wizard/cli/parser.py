@@ -47,6 +47,12 @@ def global_flags(*, redact: bool = True, default: object = None) -> argparse.Arg
                        help="ARM base URL (default: the public cloud, or ASTRO_PL_ARM_ENDPOINT)")
     flags.add_argument("--ca-file", default=default,
                        help="PEM bundle to trust for ARM and HTTPS checks (or ASTRO_PL_CA_FILE)")
+    flags.add_argument("--cloud", default=default, metavar="NAME",
+                       help="AzureCloud (default), AzureUSGovernment or AzureChinaCloud: sets the ARM endpoint, "
+                            "sign-in authority and token audience together (or ASTRO_PL_CLOUD)")
+    flags.add_argument("--tenant", default=default, metavar="TENANT_ID",
+                       help="ask for tokens of this Azure AD tenant (default: the signed-in one; or "
+                            "ASTRO_PL_TENANT_ID)")
     if redact:
         flags.add_argument("--redact", action="store_true", default=False if default is None else default,
                            help="wizard: mask subscription and tenant ids on screen (last 4 kept), for screen "
@@ -63,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Set up Azure Private Link between Astro Remote Execution Agents and the Astro orchestration "
                     "plane, following Astronomer's documented steps.",
         epilog="Environment: ASTRO_PL_ARM_ENDPOINT, ASTRO_PL_ACCESS_TOKEN, ASTRO_PL_CA_FILE, ASTRO_PL_STATE_DIR, "
-               "ASTRO_PL_POLLING_INTERVAL. Run `astro-privatelink sandbox` for a local Azure to try it on.")
+               "ASTRO_PL_POLLING_INTERVAL, ASTRO_PL_CLOUD, ASTRO_PL_TENANT_ID. Run `astro-privatelink sandbox` for a "
+               "local Azure to try it on.")
     parser.set_defaults(func=run_wizard)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     after = global_flags(default=argparse.SUPPRESS)
@@ -71,7 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", parents=[after],
                        help="the wizard against a built-in local sandbox (no Azure account needed)")
     p.set_defaults(func=run_wizard)
-    p.add_argument("--world", choices=["demo", "large"], default="demo", help="seed world (default: demo)")
+    p.add_argument("--world", choices=["demo", "large", "huge", "hub-spoke", "hub-spoke-subs", "aks"], default="demo",
+                   help="seed world (default: demo; large: 5,000 VNets; huge: 50,000 in two subscriptions; "
+                        "hub-spoke: a hub with a DNS Private Resolver and peered spokes; hub-spoke-subs: a "
+                        "connectivity subscription with the zone and two spoke subscriptions)")
     p.add_argument("--approve-after", type=float, default=20.0, metavar="SECONDS",
                    help="approve the endpoint connection after this many seconds (default 20)")
 
@@ -92,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-wait", action="store_true", help="do not wait for approval (exit 3 while it is pending)")
     p.add_argument("--update", action="append", default=[], metavar="STEP", choices=["a_record"],
                    help="allow changing an existing resource that differs (a_record: repoint a stale A record)")
+    p.add_argument("--restrict-traffic", action="store_true",
+                   help="when every step is done, also do the optional last step (see restrict-traffic)")
+    p.add_argument("--cidr", metavar="CIDR", help="with --restrict-traffic: the range to allow")
 
     p = config_command("status", [after],
                        "re-read Azure and show each step's state")
@@ -112,6 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="resolve with this DNS server (default: ASTRO_PL_DNS_SERVER, else the system resolver)")
     p.add_argument("--timeout", type=float, default=3.0, metavar="SECONDS",
                    help="give up on each network check after this many seconds (default: 3)")
+    p.add_argument("--from-aks", nargs="?", const="", default=None, metavar="CLUSTER",
+                   help="also run the checks from a pod in the agents' AKS cluster (default: [aks] cluster), "
+                        "through AKS run command")
+    p.add_argument("--aks-namespace", metavar="NAMESPACE",
+                   help="with --from-aks: run the probe pod in this namespace (the agents', so their network "
+                        "policies apply)")
+    p.add_argument("--aks-timeout", type=float, default=300.0, metavar="SECONDS",
+                   help="with --from-aks: give up waiting for the command after this many seconds (default: 300)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = config_command("export", [after],
@@ -125,11 +146,28 @@ def build_parser() -> argparse.ArgumentParser:
                        "print a summary to paste into a support ticket (steps, ids, last errors)")
     p.add_argument("--redact", action="store_true", dest="report_redact",
                    help="mask subscription ids (last 4 characters kept)")
+    p.add_argument("--from-aks", nargs="?", const="", default=None, metavar="CLUSTER",
+                   help="also verify, from this machine and from a pod in the agents' AKS cluster (default: "
+                        "[aks] cluster), and include every check")
+
+    p = config_command("restrict-traffic", [after],
+                       "optional last step: allow only the cluster CIDR range to reach the Deployment "
+                       "(Astro API; needs ASTRO_API_TOKEN)")
+    p.add_argument("--cidr", metavar="CIDR", help="the range to allow (default: the Astro cluster's CIDR range)")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask before changing the Deployment")
+    p.add_argument("--undo", action="store_true", help="remove only the range this tool added")
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     p = sub.add_parser("sandbox", help="run the local sandbox Azure in the foreground (Ctrl+C stops it)")
     p.set_defaults(func=run_sandbox)
-    p.add_argument("--world", choices=["demo", "large", "two-subscriptions"], default="demo",
-                   help="seed world (default: demo; two-subscriptions adds a second subscription)")
+    p.add_argument("--world", choices=["demo", "large", "two-subscriptions", "huge", "hub-spoke", "hub-spoke-subs",
+                                       "aks", "two-tenants"],
+                   default="demo",
+                   help="seed world (default: demo; two-subscriptions adds a second subscription; two-tenants adds "
+                        "one in a second tenant, seen only with a token for it; large: 5,000 "
+                        "VNets; huge: 50,000 VNets in 500 resource groups across two subscriptions; hub-spoke: a hub "
+                        "with a DNS Private Resolver and peered spokes with custom DNS servers; hub-spoke-subs: a "
+                        "connectivity subscription with the zone and two spoke subscriptions)")
     p.add_argument("--approve-after", type=float, metavar="SECONDS",
                    help="approve new endpoint connections after this many seconds")
     return parser

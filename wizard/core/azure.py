@@ -3,8 +3,11 @@
 Everything is lazy: no Azure SDK module is imported until a client is first asked for, so the CLI and the
 first screen never wait on the ~0.85 s the SDK costs to import. Clients are cached per subscription.
 
-Credentials: a static bearer token (ASTRO_PL_ACCESS_TOKEN) when given, else DefaultAzureCredential.
-When no credential works the caller gets an `AzureAccessError` with one sentence to act on.
+Credentials: a static bearer token (ASTRO_PL_ACCESS_TOKEN) when given, else DefaultAzureCredential (for most people
+its AzureCliCredential, i.e. `az login`), with the cloud's authority. Tokens are asked for the cloud's ARM audience
+(`AzureSettings.scope`, see `wizard.core.clouds`) and, when a tenant is chosen, for that tenant
+(`get_token(scope, tenant_id=...)`). When no credential works the caller gets an `AzureAccessError` with one
+sentence to act on.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from wizard.core.constants import ENV_ACCESS_TOKEN
 from wizard.core.settings import AzureSettings
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from azure.mgmt.containerservice import ContainerServiceClient
     from azure.mgmt.network import NetworkManagementClient
     from azure.mgmt.privatedns import PrivateDnsManagementClient
     from azure.mgmt.resource.resources import ResourceManagementClient
@@ -109,6 +113,32 @@ class SignedInIdentity:
     source: str
 
 
+class TenantCredential:
+    """A credential that asks every token of `tenant_id` (azure-identity's `get_token(..., tenant_id=...)`): the SDK
+    clients never pass a tenant themselves, and a token of another tenant gets ARM's 401
+    InvalidAuthenticationTokenTenant for a subscription of this one."""
+
+    def __init__(self, credential: Any, tenant_id: str) -> None:
+        self.credential = credential
+        self.tenant_id = tenant_id
+
+    def get_token(self, *scopes: str, **kwargs: Any):  # noqa: ANN201 - azure.core AccessToken
+        kwargs.setdefault("tenant_id", self.tenant_id)
+        return self.credential.get_token(*scopes, **kwargs)
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class TenantInfo:
+    """A tenant the signed-in account may use (`tenants.list()`)."""
+
+    tenant_id: str
+    display_name: str
+    default_domain: str
+
+
 class ClientFactory:
     """Builds and caches the four SDK clients from `AzureSettings`; thread-safe."""
 
@@ -132,18 +162,30 @@ class ClientFactory:
                     from azure.identity import DefaultAzureCredential
 
                     quiet_identity_logger()
-                    self._credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
+                    self._credential = DefaultAzureCredential(authority=self.settings.authority_host,
+                                                              exclude_interactive_browser_credential=True)
             return self._credential
+
+    def client_credential(self) -> Any:
+        """The credential the SDK clients get: `credential()`, asking for the chosen tenant's tokens when one is."""
+        cred = self.credential()
+        tenant = self.settings.tenant_id
+        return TenantCredential(cred, tenant) if tenant and not self.settings.access_token else cred
 
     @property
     def scope(self) -> str:
-        return self.settings.arm_endpoint.rstrip("/") + "/.default"
+        return self.settings.scope
+
+    def for_tenant(self, tenant_id: str | None) -> ClientFactory:
+        """A factory whose tokens are for `tenant_id` (same credential, same settings otherwise)."""
+        return ClientFactory(self.settings.with_overrides(tenant_id=tenant_id or None), credential=self.credential(),
+                             per_call_policies=self._per_call_policies)
 
     def check_credential(self) -> SignedInIdentity:
         """Get a token now; raise `AzureAccessError` (one sentence) when nobody is signed in."""
         from azure.core.exceptions import ClientAuthenticationError
 
-        cred = self.credential()
+        cred = self.client_credential()
         try:
             token = cred.get_token(self.scope).token
         except ClientAuthenticationError as exc:  # CredentialUnavailableError is a subclass
@@ -151,8 +193,26 @@ class ClientFactory:
         claims = _jwt_claims(token)
         name = claims.get("upn") or claims.get("unique_name") or claims.get("preferred_username") \
             or claims.get("name") or claims.get("appid") or "an unknown identity"
-        source = "access token" if self.settings.access_token else "Azure CLI / environment"
-        return SignedInIdentity(name=str(name), tenant_id=claims.get("tid"), source=source)
+        return SignedInIdentity(name=str(name), tenant_id=claims.get("tid") or self.settings.tenant_id,
+                                source=self._source(cred))
+
+    def _source(self, cred: Any) -> str:
+        """What signed in, for display: the access token, or the credential DefaultAzureCredential settled on."""
+        if self.settings.access_token:
+            return "access token"
+        inner = getattr(cred, "credential", cred)
+        used = type(getattr(inner, "_successful_credential", None) or inner).__name__
+        return {"AzureCliCredential": "Azure CLI (az login)", "EnvironmentCredential": "environment (AZURE_*)",
+                "ManagedIdentityCredential": "managed identity", "WorkloadIdentityCredential": "workload identity",
+                "AzureDeveloperCliCredential": "Azure Developer CLI (azd auth login)",
+                "AzurePowerShellCredential": "Azure PowerShell"}.get(used, "Azure CLI / environment")
+
+    def tenants(self) -> list[TenantInfo]:
+        """The tenants the signed-in account may use (GET /tenants, Tenants_List in azure-rest-api-specs
+        specification/resources/resource-manager/Microsoft.Resources/stable/2022-12-01/subscriptions.json)."""
+        return [TenantInfo(t.tenant_id or "", getattr(t, "display_name", None) or t.tenant_id or "",
+                           getattr(t, "default_domain", None) or "")
+                for t in self.subscriptions().tenants.list() if t.tenant_id]
 
     # -- clients -------------------------------------------------------------------------------------
     def _kwargs(self) -> dict[str, Any]:
@@ -190,7 +250,7 @@ class ClientFactory:
         def build() -> Any:
             from azure.mgmt.network import NetworkManagementClient
 
-            return NetworkManagementClient(self.credential(), subscription_id, **self._kwargs())
+            return NetworkManagementClient(self.client_credential(), subscription_id, **self._kwargs())
 
         return self._get("network", subscription_id, build)
 
@@ -198,7 +258,7 @@ class ClientFactory:
         def build() -> Any:
             from azure.mgmt.privatedns import PrivateDnsManagementClient
 
-            return PrivateDnsManagementClient(self.credential(), subscription_id, **self._kwargs())
+            return PrivateDnsManagementClient(self.client_credential(), subscription_id, **self._kwargs())
 
         return self._get("privatedns", subscription_id, build)
 
@@ -206,15 +266,24 @@ class ClientFactory:
         def build() -> Any:
             from azure.mgmt.resource.resources import ResourceManagementClient
 
-            return ResourceManagementClient(self.credential(), subscription_id, **self._kwargs())
+            return ResourceManagementClient(self.client_credential(), subscription_id, **self._kwargs())
 
         return self._get("resources", subscription_id, build)
+
+    def containerservice(self, subscription_id: str) -> ContainerServiceClient:
+        """AKS (managed clusters and their run command); imported only when a cluster is asked about (issue 13)."""
+        def build() -> Any:
+            from azure.mgmt.containerservice import ContainerServiceClient
+
+            return ContainerServiceClient(self.credential(), subscription_id, **self._kwargs())
+
+        return self._get("containerservice", subscription_id, build)
 
     def subscriptions(self) -> SubscriptionClient:
         def build() -> Any:
             from azure.mgmt.resource.subscriptions import SubscriptionClient
 
-            return SubscriptionClient(self.credential(), **self._kwargs())
+            return SubscriptionClient(self.client_credential(), **self._kwargs())
 
         return self._get("subscriptions", "-", build)
 

@@ -3,23 +3,31 @@
 TOML layout (names kept stable; other tools and checks rely on them):
 
     [astro]    alias = "..."            api_url = "https://<cluster-id>.external.astronomer.run"
+               organization_id = "..."  deployment_id = "..." (optional: with them and an Astro API token,
+               api_url may be left out and is read from the Deployment; issue 14)
     [azure]    subscription_id = "..."  resource_group = "..."
     [endpoint] name = "astro-privatelink"  nic_name = "..." (optional)  vnet = "<name or id>"  subnet = "<name>"
                region = "..." (optional)
     [dns]      linked_vnets = ["<extra vnet resource id>", ...] (optional)
-               resource_group = "..." (optional, default: [azure] resource_group)
+               resource_group = "..." (optional, default: [azure] resource_group; or the group's full resource id
+                 /subscriptions/<sub>/resourceGroups/<name>, which sets subscription_id too)
+               subscription_id = "..." (optional, default: [azure] subscription_id: the zone's subscription, e.g.
+                 a central connectivity subscription; issue 15)
                link_name = "{vnet}-astro-link" (optional template)
+    [aks]      cluster = "<name in [azure] resource_group, or a full resource id>" (optional: the agents' AKS
+               cluster; with it [endpoint] vnet may be left out and is derived from the cluster; issue 13)
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from wizard.core.constants import DEFAULT_ENDPOINT_NAME
-from wizard.core.ids import resource_group_of, same_id, vnet_id, vnet_name_of
+from wizard.core.ids import parse_id, resource_group_of, same_id, vnet_id, vnet_name_of
 from wizard.core.validate import (
     check_alias,
     check_api_url,
@@ -31,6 +39,9 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
+
+
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 class ConfigError(ValueError):
@@ -53,6 +64,10 @@ class SetupConfig:
     linked_vnets: list[str] = field(default_factory=list)
     dns_resource_group: str | None = None
     link_name: str | None = None
+    organization_id: str | None = None
+    deployment_id: str | None = None
+    aks_cluster: str | None = None   # [aks] cluster: the agents' AKS cluster (steps/aks.py derives the VNets)
+    dns_subscription_id: str | None = None   # [dns] subscription_id: the zone's subscription (issue 15)
 
     @property
     def cluster_id(self) -> str | None:
@@ -61,6 +76,11 @@ class SetupConfig:
     @property
     def zone_resource_group(self) -> str:
         return self.dns_resource_group or self.resource_group
+
+    @property
+    def zone_subscription(self) -> str:
+        """The subscription of the DNS zone (and its links and A record): [dns] subscription_id, else [azure]'s."""
+        return (self.dns_subscription_id or "").strip() or self.subscription_id
 
     def problems(self) -> list[str]:
         """Every problem that can be found without asking Azure."""
@@ -72,11 +92,16 @@ class SetupConfig:
         out += [f"Resource group: {p}" for p in check_resource_group_name(self.resource_group).problems]
         if self.dns_resource_group:
             out += [f"DNS resource group: {p}" for p in check_resource_group_name(self.dns_resource_group).problems]
+        if self.dns_subscription_id and not _GUID.fullmatch(self.dns_subscription_id.strip()):
+            out.append(f"[dns] subscription_id '{self.dns_subscription_id}' is not a subscription id (a GUID such as "
+                       "00000000-0000-0000-0000-000000000000).")
         out += check_name("private endpoint", self.endpoint_name).problems
         if self.nic_name:
             out += check_name("network interface", self.nic_name).problems
         if not self.vnet.strip():
-            out.append("Choose the virtual network where your agents run ([endpoint] vnet).")
+            if not self.aks_cluster:
+                out.append("Choose the virtual network where your agents run ([endpoint] vnet), or their AKS "
+                           "cluster ([aks] cluster).")
         elif not self.vnet.startswith("/"):
             out += check_name("virtual network", self.vnet).problems
         if not self.subnet.strip():
@@ -131,8 +156,10 @@ class SetupConfig:
     def to_toml(self) -> str:
         """The config file form of these answers (what `load_config` reads back, whatever the values hold)."""
         q = _toml_string
-        lines = ["[astro]", f"alias = {q(self.alias)}", f"api_url = {q(self.api_url)}", "",
-                 "[azure]", f"subscription_id = {q(self.subscription_id)}",
+        lines = ["[astro]", f"alias = {q(self.alias)}", f"api_url = {q(self.api_url)}"]
+        lines += [f"{key} = {q(value)}" for key, value in (("organization_id", self.organization_id),
+                                                           ("deployment_id", self.deployment_id)) if value]
+        lines += ["", "[azure]", f"subscription_id = {q(self.subscription_id)}",
                  f"resource_group = {q(self.resource_group)}", "",
                  "[endpoint]", f"name = {q(self.endpoint_name)}"]
         if self.nic_name:
@@ -143,8 +170,12 @@ class SetupConfig:
         lines += ["", "[dns]", "linked_vnets = [" + ", ".join(q(v) for v in self.linked_vnets) + "]"]
         if self.dns_resource_group:
             lines.append(f"resource_group = {q(self.dns_resource_group)}")
+        if self.dns_subscription_id:
+            lines.append(f"subscription_id = {q(self.dns_subscription_id)}")
         if self.link_name:
             lines.append(f"link_name = {q(self.link_name)}")
+        if self.aks_cluster:
+            lines += ["", "[aks]", f"cluster = {q(self.aks_cluster)}"]
         return "\n".join(lines) + "\n"
 
 
@@ -167,11 +198,14 @@ def _toml_string(value: str) -> str:
 
 
 _SECTIONS: dict[str, dict[str, str]] = {
-    "astro": {"alias": "alias", "api_url": "api_url"},
+    "astro": {"alias": "alias", "api_url": "api_url", "organization_id": "organization_id",
+              "deployment_id": "deployment_id"},
     "azure": {"subscription_id": "subscription_id", "resource_group": "resource_group"},
     "endpoint": {"name": "endpoint_name", "nic_name": "nic_name", "vnet": "vnet", "subnet": "subnet",
                  "region": "region"},
-    "dns": {"linked_vnets": "linked_vnets", "resource_group": "dns_resource_group", "link_name": "link_name"},
+    "dns": {"linked_vnets": "linked_vnets", "resource_group": "dns_resource_group", "link_name": "link_name",
+            "subscription_id": "dns_subscription_id"},
+    "aks": {"cluster": "aks_cluster"},
 }
 
 
@@ -209,10 +243,30 @@ def parse_config(text: str, *, source: str = "config") -> SetupConfig:
             values[target] = value.strip() if isinstance(value, str) else [v.strip() for v in value]
     if problems:
         raise ConfigError("\n".join(problems))
-    for optional in ("nic_name", "region", "dns_resource_group", "link_name"):
+    for optional in ("nic_name", "region", "dns_resource_group", "link_name", "organization_id", "deployment_id",
+                     "aks_cluster", "dns_subscription_id"):
         if values.get(optional) == "":
             values[optional] = None
+    _split_group_id(values, source)
     return SetupConfig(**values)
+
+
+def _split_group_id(values: dict[str, Any], source: str) -> None:
+    """[dns] resource_group given as a resource group's (or the zone's) full id: its name, and its subscription as
+    [dns] subscription_id (which, when also given, must be the same)."""
+    group = values.get("dns_resource_group")
+    if not group or not group.startswith("/"):
+        return
+    parts = parse_id(group)
+    sub, name = parts.get("subscription", ""), parts.get("resource_group", "")
+    if not sub or not name:
+        raise ConfigError(f"{source}: [dns] resource_group '{group}' is neither a name nor a resource group id "
+                          "(/subscriptions/<sub>/resourceGroups/<name>).")
+    given = values.get("dns_subscription_id")
+    if given and given.lower() != sub.lower():
+        raise ConfigError(f"{source}: [dns] resource_group is in subscription {sub} but [dns] subscription_id says "
+                          f"{given}: give one of them.")
+    values["dns_resource_group"], values["dns_subscription_id"] = name, sub
 
 
 def load_config(path: str | Path) -> SetupConfig:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from wizard.core.constants import ASTRO_DNS_ZONE
+from wizard.core.constants import ASTRO_DNS_ZONE, ENV_ACCESS_TOKEN, ENV_CA_FILE
 from wizard.core.settings import hide_secrets
 
 
@@ -141,10 +141,18 @@ def _explain(exc: BaseException, *, alias: str | None, subscription_id: str | No
     if isinstance(exc, AzureAccessError):
         return Explained("NotSignedIn", str(exc))
     if isinstance(exc, ClientAuthenticationError) and getattr(exc, "status_code", None) in (None, 401):
+        token_problem = _token_refused(exc)
+        if token_problem is not None:
+            return token_problem
         return Explained("NotSignedIn", NO_CREDENTIAL_MESSAGE + " Azure did not accept the current credential.",
                          status=getattr(exc, "status_code", None))
     if isinstance(exc, HttpResponseError):
         return _explain_http(exc, alias=alias, subscription_id=subscription_id)
+    if isinstance(exc, ServiceRequestError) and _untrusted_certificate(exc):
+        return Explained("CertificateNotTrusted",
+                         "Azure's address answered with a certificate this machine does not trust (a proxy that "
+                         f"inspects TLS?): set {ENV_CA_FILE} (or REQUESTS_CA_BUNDLE) to a PEM file with that proxy's "
+                         "CA certificate, then run again; nothing was changed by this attempt.")
     if isinstance(exc, ServiceRequestError):
         return Explained("ConnectionFailed",
                          f"Could not reach Azure ({_short(exc)}): check the network, proxy or --arm-endpoint, then "
@@ -155,6 +163,48 @@ def _explain(exc: BaseException, *, alias: str | None, subscription_id: str | No
                          "re-reads what exists and continues where it stopped.")
     return Explained(type(exc).__name__, f"Unexpected error: {_short(exc)}. Run again; if it repeats, report it "
                                          "with the output of `astro-privatelink status`.")
+
+
+_ISSUER = re.compile(r"wrong issuer 'https://sts\.windows\.net/([^/']+)/?'.*?tenant 'https://sts\.windows\.net/([^/']+)/?'")
+
+
+def _token_refused(exc: BaseException) -> Explained | None:
+    """ARM's 401 answers about the token itself (wizard/sandbox/tokens.py quotes them): expired, of another tenant than
+    the subscription's, or for another audience; None for any other 401."""
+    err = getattr(exc, "error", None)
+    code = (getattr(err, "code", None) or "").strip()
+    message = (getattr(err, "message", None) or "").strip()
+    status = getattr(exc, "status_code", None)
+    if code == "ExpiredAuthenticationToken":
+        return Explained(code, "Your Azure access token has expired: get a new one (run `az login` again, or set "
+                               f"{ENV_ACCESS_TOKEN} to a fresh `az account get-access-token`), then run the same "
+                               "command again; it continues where it stopped.", status=status)
+    if code == "InvalidAuthenticationTokenTenant":
+        m = _ISSUER.search(message)
+        token_tenant, sub_tenant = (m.group(1), m.group(2)) if m else ("another tenant", "the subscription's tenant")
+        return Explained(code, f"Your access token is for tenant {token_tenant}, but the subscription belongs to "
+                               f"tenant {sub_tenant}: sign in to that tenant (`az login --tenant {sub_tenant}`, or "
+                               f"--tenant {sub_tenant}), then run again.", status=status)
+    if code == "InvalidAuthenticationTokenAudience":
+        return Explained(code, "Your access token is not for Azure Resource Manager: get one with `az account "
+                               "get-access-token` (no --resource), or pick the right --cloud, then run again.",
+                         status=status)
+    return None
+
+
+def _untrusted_certificate(exc: BaseException) -> bool:
+    """Whether TLS verification of the server's certificate failed somewhere in the exception's chain (requests
+    wraps ssl's SSLCertVerificationError in urllib3's and its own SSLError; azure-core in ServiceRequestError)."""
+    import ssl
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(current):
+            return True
+        current = current.__cause__ or current.__context__ or getattr(current, "inner_exception", None)
+    return False
 
 
 def _short(exc: BaseException) -> str:

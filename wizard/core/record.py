@@ -1,4 +1,10 @@
-"""The setup record: one JSON file per Astro cluster id, so a setup can stop anywhere and resume later.
+"""The setup record: one JSON file per setup, so a setup can stop anywhere and resume later.
+
+A setup is keyed by the Astro cluster id AND its private endpoint (subscription, resource group, name): a second
+endpoint for the same cluster in another VNet is a setup of its own (Astronomer's "a Private Endpoint in each VNet";
+issue 15). Its files are named by `setup_key` (`<cluster-id>--<endpoint-name>-<8 hex>.json`); a record written
+before that, keyed by cluster id alone (`<cluster-id>.json`), is found and moved to its key when the store lists or
+loads records (`RecordStore._migrate`).
 
 It holds the answers, the ids of what exists (and whether this tool created it) and each step's history.
 Never a token or secret. Written atomically (temp file + rename) with mode 0600, versioned, in a state directory
@@ -9,6 +15,8 @@ crash. Azure stays the source of truth: this file says what the tool did, `statu
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import re
@@ -49,6 +57,30 @@ class StepEvent:
     detail: str
 
 
+def endpoint_key(config: SetupConfig) -> str:
+    """Which private endpoint a setup is about: subscription/resource group/name, lower-case."""
+    return "/".join(v.strip().lower() for v in (config.subscription_id, config.resource_group,
+                                                 config.endpoint_name))
+
+
+def setup_key(config: SetupConfig, cluster_id: str | None = None) -> str:
+    """The key of the setup of these answers: the cluster id and the endpoint (its name, and a digest of its
+    subscription, group and name so that two endpoints of one name in two groups are two setups)."""
+    cid = cluster_id or config.cluster_id or "unknown"
+    digest = hashlib.sha256(endpoint_key(config).encode()).hexdigest()[:8]
+    return f"{cid}--{config.endpoint_name.strip() or 'endpoint'}-{digest}"
+
+
+def endpoint_label(config: SetupConfig, *, subscription: bool = True) -> str:
+    """Which endpoint, in words: 'endpoint NAME in RG (VNet VNET, subscription SUB)' (without the subscription when
+    `subscription` is False: where nothing else could be confused with it, e.g. a small screen's list)."""
+    vnet = config.vnet.rstrip("/").rsplit("/", 1)[-1] if config.vnet else ""
+    where = f" in {config.resource_group}" if config.resource_group else ""
+    sub = f"subscription {config.subscription_id}" if subscription and config.subscription_id else ""
+    more = ", ".join(x for x in (f"VNet {vnet}" if vnet else "", sub) if x)
+    return f"endpoint {config.endpoint_name}{where}" + (f" ({more})" if more else "")
+
+
 @dataclass
 class SetupRecord:
     cluster_id: str
@@ -58,6 +90,22 @@ class SetupRecord:
     created_at: str = field(default_factory=now_iso)
     updated_at: str = field(default_factory=now_iso)
     version: int = RECORD_VERSION
+    # Astro Deployment id -> the allowed IP address ranges this tool added to it (`restrict-traffic`; its undo
+    # removes only these). Not Azure resources: destroy never touches them.
+    astro_ranges_added: dict[str, list[str]] = field(default_factory=dict)
+    # The key whose file this record was last read from or written to (not saved in the file): the answers can
+    # change in place, and with them `key`, so this says where the record is on disk (Workspace.save_answers).
+    saved_as: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def key(self) -> str:
+        """The setup's key (`setup_key`): its cluster id and its endpoint."""
+        return setup_key(self.answers, self.cluster_id)
+
+    @property
+    def which(self) -> str:
+        """Which setup, in words: 'cluster CID, endpoint NAME in RG (VNet VNET)'."""
+        return f"cluster {self.cluster_id}, {endpoint_label(self.answers)}"
 
     def note(self, step: str, state: str, detail: str) -> None:
         history = self.steps.setdefault(step, [])
@@ -89,6 +137,7 @@ class SetupRecord:
             "answers": self.answers.to_dict(),
             "resources": {k: asdict(v) for k, v in self.resources.items()},
             "steps": {k: [asdict(e) for e in v] for k, v in self.steps.items()},
+            "astro_ranges_added": {k: list(v) for k, v in self.astro_ranges_added.items()},
         }
 
     @classmethod
@@ -110,7 +159,12 @@ class SetupRecord:
         for key, events in steps.items():
             if not isinstance(events, list):
                 raise ValueError(f"steps.{key} is not a list")
+        added = _mapping(data.get("astro_ranges_added"), "astro_ranges_added")
+        for key, ranges in added.items():
+            if not isinstance(ranges, list) or not all(isinstance(r, str) for r in ranges):
+                raise ValueError(f"astro_ranges_added.{key} is not a list of strings")
         return cls(
+            astro_ranges_added={k: list(v) for k, v in added.items()},
             cluster_id=data["cluster_id"],
             answers=SetupConfig.from_dict(answers),
             resources={k: ResourceEntry(**_typed(ResourceEntry, v, f"resources.{k}")) for k, v in resources.items()},
@@ -197,13 +251,14 @@ class RecordStore:
         self._checked = False
         self._notices: list[str] = []
 
-    def path_for(self, cluster_id: str) -> Path:
-        safe = _SAFE_NAME.sub("_", cluster_id.lower()) or "unnamed"
+    def path_for(self, key: str) -> Path:
+        """The record file of a setup key (`setup_key`; a bare cluster id gives the old file name)."""
+        safe = _SAFE_NAME.sub("_", key.lower()) or "unnamed"
         return self.directory / f"{safe}.json"
 
-    def config_path_for(self, cluster_id: str) -> Path:
+    def config_path_for(self, key: str) -> Path:
         """The setup's answers as a config file beside its record, for `status`, `verify`, `export`, `destroy`."""
-        return self.path_for(cluster_id).with_suffix(".toml")
+        return self.path_for(key).with_suffix(".toml")
 
     def check_directory(self, *, create: bool) -> None:
         """Check the state directory once (creating it 0700 when `create`). Raises StateDirError, OSError."""
@@ -228,12 +283,20 @@ class RecordStore:
             return write_private(self.directory / name, text)
 
     def save_config(self, config: SetupConfig) -> Path:
-        path = self.config_path_for(config.cluster_id or "setup")
+        path = self.config_path_for(setup_key(config) if config.cluster_id else "setup")
         return self.save_text(path.name, config.to_toml())
 
-    def load(self, cluster_id: str) -> LoadResult:
+    def load(self, key: str) -> LoadResult:
+        """The record of a setup key (`setup_key`); given a bare cluster id, its record of old (moved to its key) or
+        else the cluster's most recently updated setup."""
         self.check_directory(create=False)
-        result = self._load_path(self.path_for(cluster_id))
+        path = self.path_for(key)
+        if "--" in key or not path.exists():
+            result = self._load_path(path)
+            if result.record is None and result.message is None and "--" not in key:
+                result = self.latest_for(key)
+        else:
+            result = self._migrate(path)
         notices = self._take_notices()
         if notices:
             result.message = " ".join([*notices, *([result.message] if result.message else [])])
@@ -242,7 +305,9 @@ class RecordStore:
     def _load_path(self, path: Path) -> LoadResult:
         try:
             text = read_text(path)
-            return LoadResult(SetupRecord.from_json(json.loads(text)))
+            record = SetupRecord.from_json(json.loads(text))
+            record.saved_as = path.stem if "--" in path.stem else None
+            return LoadResult(record)
         except FileNotFoundError:
             return LoadResult(None)
         except (ValueError, KeyError, TypeError, RecursionError, OSError) as exc:
@@ -261,7 +326,15 @@ class RecordStore:
 
     def load_or_new(self, config: SetupConfig) -> LoadResult:
         cluster = config.cluster_id or "unknown"
-        result = self.load(cluster)
+        key = setup_key(config, cluster)
+        result = self.load(key)
+        if result.record is None and result.message is None:
+            legacy = self.path_for(cluster)   # a record written before setups were keyed by their endpoint
+            moved = self._migrate(legacy) if legacy.exists() else None
+            if moved is not None and moved.record is not None and moved.record.key == key:
+                result = LoadResult(moved.record, moved.message)
+            elif moved is not None and moved.message:
+                result = LoadResult(None, moved.message)
         if result.record is None:
             return LoadResult(SetupRecord(cluster_id=cluster, answers=config), result.message)
         result.record.answers = config
@@ -272,7 +345,9 @@ class RecordStore:
             record.updated_at = now_iso()
             self.check_directory(create=True)
             data = json.dumps(record.to_json(), indent=2, sort_keys=False)
-            return write_private(self.path_for(record.cluster_id), data)
+            path = write_private(self.path_for(record.key), data)
+            record.saved_as = record.key
+            return path
 
     def list(self) -> tuple[list[SetupRecord], list[str]]:
         """Every readable record (newest first) and the messages about files set aside (and about the directory:
@@ -288,10 +363,53 @@ class RecordStore:
         for path in sorted(self.directory.glob("*.json")):
             if ".corrupt-" in path.name:
                 continue
-            result = self._load_path(path)
+            result = self._migrate(path) if "--" not in path.stem else self._load_path(path)
             if result.record:
                 records.append(result.record)
             if result.message:
                 messages.append(result.message)
         records.sort(key=lambda r: r.updated_at, reverse=True)
         return records, messages
+
+    def move(self, old_key: str, new_key: str) -> None:
+        """Drop the record file of `old_key`, moving its config file and request log to `new_key`'s names when those
+        do not exist yet: a setup that created nothing yet whose endpoint answers changed (the wizard saves the
+        answers as they are given) is the same setup under its new key. Raises OSError."""
+        old, new = self.path_for(old_key), self.path_for(new_key)
+        if old == new:
+            return
+        with self._lock:
+            for suffix in (".toml", ".requests.log"):   # the config file; the request log (core/transcript.py)
+                side, target = old.with_name(old.stem + suffix), new.with_name(new.stem + suffix)
+                if side.exists() and not side.is_symlink() and not target.exists():
+                    os.replace(side, target)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(old)
+
+    def latest_for(self, cluster_id: str) -> LoadResult:
+        """The most recently updated setup of an Astro cluster (any of its endpoints), with the list's messages."""
+        records, messages = self.list()
+        mine = [r for r in records if r.cluster_id.lower() == cluster_id.lower()]
+        return LoadResult(mine[0] if mine else None, " ".join(messages) or None)
+
+    def _migrate(self, path: Path) -> LoadResult:
+        """A record keyed by cluster id alone (`<cluster-id>.json`, written before issue 15): read it and move it,
+        with its config file and request log, to the names of its key (unless a record is there already, which
+        then wins and the old file is left alone). What it loads is returned either way."""
+        result = self._load_path(path)
+        record = result.record
+        if record is None:
+            return result
+        new = self.path_for(record.key)
+        if new == path or new.exists():
+            return result
+        with self._lock:
+            self.check_directory(create=True)
+            write_private(new, json.dumps(record.to_json(), indent=2, sort_keys=False))
+            record.saved_as = record.key
+            for suffix in (".toml", ".requests.log"):   # the config file; the request log (core/transcript.py)
+                old_side = path.with_name(path.stem + suffix)
+                if old_side.exists() and not old_side.is_symlink():
+                    os.replace(old_side, new.with_name(new.stem + suffix))
+            os.unlink(path)
+        return result

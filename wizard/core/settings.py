@@ -2,7 +2,9 @@
 
 The names here are a contract other tools and checks rely on:
 ASTRO_PL_ARM_ENDPOINT, ASTRO_PL_ACCESS_TOKEN, ASTRO_PL_CA_FILE, ASTRO_PL_STATE_DIR,
-ASTRO_PL_POLLING_INTERVAL (seconds between long-running-operation polls when the server sends no Retry-After).
+ASTRO_PL_POLLING_INTERVAL (seconds between long-running-operation polls when the server sends no Retry-After),
+ASTRO_PL_CLOUD (AzureCloud, AzureUSGovernment or AzureChinaCloud: ARM endpoint, sign-in authority and token audience
+together; see `wizard.core.clouds`), ASTRO_PL_TENANT_ID (the tenant tokens are asked for; default: the credential's).
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from wizard.core.clouds import AZURE_CLOUD, CLOUD_NAMES, find_cloud
 from wizard.core.constants import (
     ENV_ACCESS_TOKEN,
     ENV_ARM_ENDPOINT,
     ENV_CA_FILE,
+    ENV_CLOUD,
     ENV_DNS_SERVER,
     ENV_POLLING_INTERVAL,
     ENV_STATE_DIR,
+    ENV_TENANT_ID,
 )
 from wizard.core.validate import parse_nameserver
 
@@ -42,6 +47,8 @@ _TOKEN_CHARS = re.compile(r"[\x21-\x7e]+")
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
 _SECRET_PIECE = re.compile(r"[\x21-\x7e]{8,}")  # the visible runs of a token a wrapped paste broke up
 _secrets: set[str] = set()
+# A tenant id (a GUID) or a verified domain name, as `az login --tenant` takes either.
+_TENANT = re.compile(r"[0-9A-Fa-f]{8}-(?:[0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _secrets_lock = threading.Lock()
 HIDDEN = "<hidden>"
 
@@ -59,8 +66,11 @@ def check_access_token(token: str, source: str = ENV_ACCESS_TOKEN) -> None:
 
 
 def remember_secret(value: str | None) -> None:
-    """Hide `value` (and each visible run of 8 or more characters in it) in every text `hide_secrets` cleans."""
-    if not value:
+    """Hide `value` (and each visible run of 8 or more characters in it) in every text `hide_secrets` cleans.
+
+    A value shorter than 8 characters is no token Azure or Astro issues (theirs are hundreds of characters), and
+    hiding it would garble ordinary words ("tok" inside "token"), so it is not remembered."""
+    if not value or len(value.strip()) < 8:
         return
     with _secrets_lock:
         _secrets.add(value)
@@ -91,6 +101,11 @@ class AzureSettings:
     # busy subscription throttles often and every step is safe to repeat. Tests shrink the backoff.
     retry_status: int = 8
     retry_backoff_factor: float = 0.8
+    # The cloud: where tokens are asked (authority) and for what (audience, the scope's resource).
+    cloud: str = AZURE_CLOUD.name
+    authority_host: str = AZURE_CLOUD.authority_host
+    audience: str = AZURE_CLOUD.audience
+    tenant_id: str | None = None  # None: the credential's own tenant (az's current one)
 
     def __post_init__(self) -> None:
         remember_secret(self.access_token)
@@ -98,10 +113,21 @@ class AzureSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, arm_endpoint: str | None = None,
                  ca_file: str | None = None, access_token: str | None = None,
-                 polling_interval: float | None = None) -> AzureSettings:
+                 polling_interval: float | None = None, cloud: str | None = None,
+                 tenant_id: str | None = None) -> AzureSettings:
         """Flags win over the environment, which wins over the defaults."""
         env = os.environ if env is None else env
-        endpoint = (arm_endpoint or env.get(ENV_ARM_ENDPOINT) or PUBLIC_ARM_ENDPOINT).strip().rstrip("/")
+        cloud_name = cloud or env.get(ENV_CLOUD) or ""
+        chosen = find_cloud(cloud_name)
+        if chosen is None:
+            raise SettingsError(f"Unknown Azure cloud {cloud_name.strip()!r} (from --cloud or {ENV_CLOUD}): use one of "
+                                f"{', '.join(CLOUD_NAMES)}.")
+        tenant = (tenant_id or env.get(ENV_TENANT_ID) or "").strip() or None
+        if tenant and not _TENANT.fullmatch(tenant):
+            raise SettingsError(f"The tenant {tenant!r} (from --tenant or {ENV_TENANT_ID}) is not a tenant id: use the "
+                                "id `az account tenant list --query [].tenantId -o tsv` shows (or a domain like "
+                                "contoso.onmicrosoft.com).")
+        endpoint = (arm_endpoint or env.get(ENV_ARM_ENDPOINT) or chosen.arm_endpoint).strip().rstrip("/")
         if not endpoint.startswith("https://"):
             raise SettingsError(
                 f"The ARM endpoint {endpoint!r} must start with https:// (Azure refuses bearer tokens over plain "
@@ -123,7 +149,20 @@ class AzureSettings:
         if interval < 0:
             raise SettingsError(f"The polling interval must be zero or more seconds, not {interval}.")
         return cls(arm_endpoint=endpoint, access_token=token, ca_file=ca,
-                   polling_interval=interval)
+                   polling_interval=interval, cloud=chosen.name, authority_host=chosen.authority_host,
+                   audience=chosen.audience, tenant_id=tenant)
+
+    @classmethod
+    def from_args(cls, args: object, env: Mapping[str, str] | None = None) -> AzureSettings:
+        """`from_env` with the global flags of a parsed command line (--arm-endpoint, --ca-file, --cloud, --tenant)."""
+        return cls.from_env(env, arm_endpoint=getattr(args, "arm_endpoint", None),
+                            ca_file=getattr(args, "ca_file", None), cloud=getattr(args, "cloud", None),
+                            tenant_id=getattr(args, "tenant", None))
+
+    @property
+    def scope(self) -> str:
+        """The scope ARM tokens are asked with (see `wizard.core.clouds.Cloud.scope`)."""
+        return self.audience + "/.default"
 
     def with_overrides(self, **changes: object) -> AzureSettings:
         return replace(self, **changes)  # type: ignore[arg-type]

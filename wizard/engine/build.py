@@ -16,7 +16,7 @@ from typing import Protocol
 
 from wizard.core.azure import ClientFactory
 from wizard.core.config import SetupConfig, load_config
-from wizard.core.record import RecordStore, SetupRecord
+from wizard.core.record import RecordStore, SetupRecord, setup_key
 from wizard.core.settings import AzureSettings, state_dir
 from wizard.core.transcript import Transcript, log_path_for
 from wizard.engine.results import ApprovalPolling, Event
@@ -57,18 +57,19 @@ class Workspace:
     """The setup records, the request log and the Azure clients of one front end."""
 
     def __init__(self, settings: AzureSettings, *, store: RecordStore | None = None,
-                 transcript: Transcript | None = None) -> None:
+                 transcript: Transcript | None = None, credential: object | None = None) -> None:
+        """`credential`: one already signed in (kept when the tenant changes), else built from `settings`."""
         self.settings = settings
         self.store = store or RecordStore(state_dir())
         self.transcript = transcript or Transcript()
         transcript_ = self.transcript
-        self.factory = ClientFactory(settings, per_call_policies=lambda: [transcript_.policy()])
+        self.factory = ClientFactory(settings, credential=credential, per_call_policies=lambda: [transcript_.policy()])
 
-    def log_to(self, cluster_id: str | None) -> None:
-        """Log ARM requests beside the setup record of `cluster_id` (from now on)."""
-        if not cluster_id:
+    def log_to(self, key: str | None) -> None:
+        """Log ARM requests beside the setup record of `key` (`setup_key`), from now on."""
+        if not key:
             return
-        path = log_path_for(self.store, cluster_id)
+        path = log_path_for(self.store, key)
         if self.transcript.path != path:
             self.transcript.set_path(path)
 
@@ -77,7 +78,7 @@ class Workspace:
                approval: ApprovalPolling | None = None) -> Engine:
         """An engine over a copy of the answers (the front end may go on editing its own)."""
         config = SetupConfig.from_dict(config.to_dict())
-        self.log_to(config.cluster_id)
+        self.log_to(setup_key(config) if config.cluster_id else None)
         return Engine(config, self.factory, self.store, allow_update=allow_update, on_event=on_event,
                       cancel=cancel, approval=approval)
 
@@ -90,14 +91,25 @@ class Workspace:
         if not cid:
             return Saved(record)
         message = None
-        if record is None or record.cluster_id != cid:
+        key = setup_key(config)
+        if record is not None and record.cluster_id.lower() != cid.lower():
+            record = None   # another cluster's
+        before = (record.saved_as or record.key) if record is not None else key
+        if record is not None and before != key:   # the endpoint changed (issue 15: a setup = cluster + endpoint)
+            if record.resources:
+                record = None   # it made something: it stays that endpoint's setup; these answers are another one
+            else:   # nothing made yet: the same setup under its new key, unless that one exists already
+                self.store.move(before, key)
+                if self.store.path_for(key).exists():
+                    record = None
+        if record is None:
             loaded = self.store.load_or_new(config)
             record, message = loaded.record, loaded.message
         assert record is not None  # load_or_new always gives one for a known cluster id
         record.answers = config
         self.store.save(record)
         self.store.save_config(config)
-        self.log_to(cid)
+        self.log_to(record.key)
         return Saved(record, message)
 
 

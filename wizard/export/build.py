@@ -109,7 +109,7 @@ def _zone(ctx: SetupContext, plan: Plan[Any]) -> ZonePart:
     zone_id = plan.uses.get("dns_zone")
     if plan.action is Action.CREATE or not zone_id:
         where = _payload(plan, ZonePayload)
-        return ZonePart(create=True, subscription=cfg.subscription_id,
+        return ZonePart(create=True, subscription=cfg.zone_subscription,
                         resource_group=where.resource_group if where else cfg.zone_resource_group,
                         id=plan.creates.get("dns_zone") or ctx.zone_id_for_new())
     parts = parse_id(zone_id)

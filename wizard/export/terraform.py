@@ -84,6 +84,13 @@ def render_terraform(xp: ExportPlan, now: datetime) -> str:
                 "}",
                 ""]
     h.block('provider "azurerm"', [("subscription_id", hcl_quote(ep.subscription)), ("features", [])])
+    # A zone in another subscription (a connectivity hub's) goes through a second, aliased provider (Terraform's
+    # provider meta-argument, developer.hashicorp.com/terraform/language/meta-arguments/resource-provider).
+    zp: list[Any] = []
+    if zone.subscription.lower() != ep.subscription.lower():
+        h.block('provider "azurerm"', [("alias", hcl_quote("zone")), ("subscription_id", hcl_quote(zone.subscription)),
+                                       ("features", [])])
+        zp = [("provider", "azurerm.zone")]
 
     # the private endpoint: created, or read
     if ep.create:
@@ -106,17 +113,17 @@ def render_terraform(xp: ExportPlan, now: datetime) -> str:
     # the zone
     if zone.create:
         h.block('resource "azurerm_private_dns_zone" "astro"', [
-            ("name", hcl_quote(zone.name)), ("resource_group_name", hcl_quote(zone.resource_group))])
+            *zp, ("name", hcl_quote(zone.name)), ("resource_group_name", hcl_quote(zone.resource_group))])
         zref = "azurerm_private_dns_zone.astro"
     else:
-        body = [("name", hcl_quote(zone.name)), ("resource_group_name", hcl_quote(zone.resource_group))]
+        body = [*zp, ("name", hcl_quote(zone.name)), ("resource_group_name", hcl_quote(zone.resource_group))]
         h.block('data "azurerm_private_dns_zone" "astro"', body)
         zref = "data.azurerm_private_dns_zone.astro"
 
     taken: set[str] = set()
     for lk in (lk for lk in xp.links if lk.create):
         h.block(f'resource "azurerm_private_dns_zone_virtual_network_link" "{label(lk.vnet_name, taken)}"', [
-            ("name", hcl_quote(lk.name)), ("resource_group_name", f"{zref}.resource_group_name"),
+            *zp, ("name", hcl_quote(lk.name)), ("resource_group_name", f"{zref}.resource_group_name"),
             ("private_dns_zone_name", f"{zref}.name"), ("virtual_network_id", hcl_quote(lk.vnet_id)),
             ("registration_enabled", "false")])
 
@@ -125,7 +132,7 @@ def render_terraform(xp: ExportPlan, now: datetime) -> str:
             h.block("import", [("to", "azurerm_private_dns_a_record.astro"),
                                ("id", hcl_quote(f"{zone.id}/A/{rec.name}"))])
         h.block('resource "azurerm_private_dns_a_record" "astro"', [
-            ("name", hcl_quote(rec.name)), ("zone_name", f"{zref}.name"),
+            *zp, ("name", hcl_quote(rec.name)), ("zone_name", f"{zref}.name"),
             ("resource_group_name", f"{zref}.resource_group_name"), ("ttl", str(rec.ttl)),
             ("records", f"[{ip_ref}]")])
     h.block('output "private_endpoint_ip"', [("value", ip_ref)])

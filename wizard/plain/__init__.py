@@ -43,8 +43,7 @@ def run_plain(args: Any, *, input: Any = None, output: Any = None, out: TextIO |
             demo_defaults = SetupConfig(alias=sandbox.demo_alias, api_url=sandbox.demo_api_url)
             nameserver: tuple[str, int] | None = sandbox.dns_address  # the demo's DNS, as the full-screen demo's
         else:
-            settings = AzureSettings.from_env(arm_endpoint=getattr(args, "arm_endpoint", None),
-                                              ca_file=getattr(args, "ca_file", None))
+            settings = AzureSettings.from_args(args)
             nameserver = dns_server_from_env()  # the same HOST[:PORT] rules as `verify --nameserver`
     except SettingsError as exc:
         err(str(exc))

@@ -203,7 +203,7 @@ class PlainWizard(PlainQuestions):
             self.say(f"Fix what is named above and run again; `astro-privatelink report --config "
                      f"{self.config_path()}` prints a summary for a support ticket.")
         if self.record is not None:
-            self.say(f"Setup record: {self.store.path_for(self.record.cluster_id)}")
+            self.say(f"Setup record ({self.record.which}): {self.store.path_for(self.record.key)}")
             if self.transcript is not None and self.transcript.path is not None:
                 self.say(f"Request log (for Azure support): {self.transcript.path}")
 
@@ -217,6 +217,11 @@ class PlainWizard(PlainQuestions):
                  "the endpoint (a few seconds)...")
         report = run_verify(engine.ctx, nameserver=self.nameserver)
         self.say(self.mask(render_text(report, str(self.config_path())).rstrip("\n")))
+        from wizard.plain.astro_pick import health_line
+
+        astro = health_line(self.config)   # Astro's status of the picked Deployment (issue 14)
+        if astro:
+            self.say(self.mask(astro))
         if not report.ok:
             self.say(f"Run the checks again later with `astro-privatelink verify --config {self.config_path()}` "
                      "(from a host inside the agents' VNet), or run this wizard again.")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from steps.registry import STEP_KEYS, steps_done
+from wizard.core.record import endpoint_label
 from wizard.core.sanitize import clean_line, clean_text
 from wizard.plain.prompter import Prompter, Stop, validator
 
@@ -42,6 +43,7 @@ class PlainQuestions:
         self.record: SetupRecord | None = None
         self.allow_update: set[str] = set()
         self._vnets: list[Any] | None = None
+        self._az_default: str | None = None  # the subscription `az account show` has selected
 
     # -- output ---------------------------------------------------------------------------------------
     def say(self, text: str = "") -> None:
@@ -69,10 +71,10 @@ class PlainQuestions:
         for m in messages:
             self.say(m)
         if records:
-            choices = [(self._describe(r), r.cluster_id) for r in records] + [("Start a new setup", None)]
-            chosen = self.ask.select("Resume a setup, or start a new one?", choices, default=records[0].cluster_id)
+            choices = [(self._describe(r), r.key) for r in records] + [("Start a new setup", None)]
+            chosen = self.ask.select("Resume a setup, or start a new one?", choices, default=records[0].key)
             if chosen is not None:
-                record = next(r for r in records if r.cluster_id == chosen)
+                record = next(r for r in records if r.key == chosen)
                 self.record = record
                 config = SetupConfig.from_dict(record.answers.to_dict())
                 self._follow_demo_sandbox(config)
@@ -121,8 +123,7 @@ class PlainQuestions:
     def _describe(record: SetupRecord) -> str:
         # in the numbering every front end uses: "steps 1-3 done"
         progress = steps_done({k: record.last_state(k) for k in STEP_KEYS}, with_next=False)
-        where = f", {record.answers.resource_group}/{record.answers.endpoint_name}" \
-            if record.answers.resource_group else ""
+        where = f", {endpoint_label(record.answers)}"
         return clean_line(f"Resume cluster {record.cluster_id} ({progress}{where}; "
                           f"updated {record.updated_at.replace('T', ' ')[:16]} UTC)")
 
@@ -136,21 +137,26 @@ class PlainQuestions:
         cfg.alias = self.ask.text("Private Link Service alias:", default=cfg.alias, validate=validator(check_alias))
         for w in check_alias(cfg.alias).warnings:
             self.say(f"  note: {w}")
-        cfg.api_url = self.ask.text("Remote Execution API URL:", default=cfg.api_url,
-                                    validate=validator(check_api_url))
+        from wizard.plain.astro_pick import pick_deployment
+
+        if not pick_deployment(self.ask, self.say, cfg):   # with ASTRO_API_TOKEN: from the Astro API (issue 14)
+            typed = self.ask.text("Remote Execution API URL:", default=cfg.api_url, validate=validator(check_api_url))
+            if typed != cfg.api_url:
+                cfg.organization_id = cfg.deployment_id = None   # typed by hand: no Deployment picked
+            cfg.api_url = typed
         for w in check_api_url(cfg.api_url).warnings:
             self.say(f"  note: {w}")
         cid = cfg.cluster_id
         self.say(f"  Astro cluster ID: {cid}")
         if self.record is None or self.record.cluster_id != cid:
-            loaded = self.store.load(cid or "")
+            loaded = self.store.latest_for(cid or "")
             if loaded.message:
                 self.say(loaded.message)
             if loaded.record is not None:
                 saved = loaded.record.answers
                 self.say(f"  A saved setup exists for cluster {cid}: its answers are offered as defaults.")
                 for name in ("subscription_id", "resource_group", "endpoint_name", "nic_name", "vnet", "subnet",
-                             "region", "linked_vnets", "dns_resource_group", "link_name"):
+                             "region", "linked_vnets", "dns_resource_group", "link_name", "dns_subscription_id"):
                     if getattr(saved, name) and (not getattr(cfg, name) or self.demo_defaults is not None):
                         setattr(cfg, name, getattr(saved, name))
                 self.record = loaded.record
@@ -164,14 +170,53 @@ class PlainQuestions:
                 who = self.factory.check_credential()
             except AzureAccessError as exc:
                 self.say(f"Azure: {exc}")
-                choice = self.ask.select("What now?", [("Try again (after signing in, e.g. `az login` in another "
-                                                        "terminal)", "retry"), ("Stop here", "stop")])
+                from wizard.core.azcli import az_path, has_browser, login_command
+
+                logins = [("Sign in now: `az login --use-device-code` (a code to type on any device's browser)",
+                           "device"), ("Sign in now: `az login` (opens a browser here)", "browser")]
+                if has_browser():
+                    logins.reverse()
+                choice = self.ask.select("What now?", (logins if az_path() else []) + [
+                    ("Try again (after signing in, e.g. `az login` in another terminal)", "retry"),
+                    ("Stop here", "stop")])
                 if choice == "stop":
                     raise Stop() from None
+                if choice in ("device", "browser"):   # az talks to the person on this terminal, then we go on
+                    import subprocess
+
+                    done = subprocess.run([*login_command(device_code=choice == "device"), "--output", "none"],
+                                          check=False)
+                    if done.returncode != 0:
+                        self.say(f"  az login did not finish (exit code {done.returncode}): try again, or stop here.")
                 continue
             self.say(f"Signed in to Azure as {who.name}" +
-                     (f" (tenant {self.sub_label(who.tenant_id)})" if who.tenant_id else "") + ".")
+                     (f" (tenant {self.sub_label(who.tenant_id)})" if who.tenant_id else "") + f", using {who.source}.")
+            self.choose_tenant(who.tenant_id)
+            self._az_default = None
+            if who.source.startswith("Azure CLI") and not self.config.subscription_id:
+                from wizard.core.azcli import az_account
+
+                account = az_account()   # the subscription `az account show` has selected: offered first
+                self._az_default = account.subscription_id if account else None
             return
+
+    def choose_tenant(self, current: str | None) -> None:
+        """Several tenants (GET /tenants) and none chosen (--tenant, ASTRO_PL_TENANT_ID): ask which; tokens are then
+        asked for that tenant (its subscriptions are listed only with a token of it)."""
+        settings = self.factory.settings
+        if settings.access_token or settings.tenant_id:
+            return
+        tenants = self.listing("tenant", self.factory.tenants)
+        if not tenants or len(tenants) < 2:
+            return
+        choices = [(clean_line(f"{t.display_name}  ({t.default_domain or self.sub_label(t.tenant_id)})"), t.tenant_id)
+                   for t in tenants]
+        chosen = self.ask.pick("Your account is in several Azure tenants (directories). Which one?", choices,
+                               default=current, what="tenant")
+        if chosen and (current or "").lower() != chosen.lower():
+            self.workspace.factory = self.factory = self.factory.for_tenant(chosen)
+            self.say(f"  Using tenant {self.sub_label(chosen)} (tokens are asked for it from here on; next time: "
+                     f"--tenant {chosen}).")
 
     def listing(self, what: str, load: Callable[[], list[Any]]) -> list[Any] | None:
         """A live listing; on failure says why and offers to try again or type the value instead (None)."""
@@ -198,8 +243,9 @@ class PlainQuestions:
         self.say("Where the endpoint goes: the subscription, resource group, VNet and subnet of your AKS cluster "
                  "with the Remote Execution Agents.")
         self.ask_subscription()
-        self.ask_resource_group()
-        self.ask_vnet_subnet()
+        if not self.ask_cluster():   # issue 13: the agents' AKS cluster first; the manual path stays
+            self.ask_resource_group()
+            self.ask_vnet_subnet()
         self.ask_names()
         self.ask_extra_vnets()
 
@@ -220,9 +266,81 @@ class PlainQuestions:
         else:
             choices = [(clean_line(f"{s.display_name or s.subscription_id}  ({self.sub_label(s.subscription_id)})"),
                         s.subscription_id) for s in subs]
-            cfg.subscription_id = self.ask.pick("Subscription:", choices, default=cfg.subscription_id,
-                                                what="subscription")
+            cfg.subscription_id = self.ask.pick("Subscription:", choices,
+                                                default=cfg.subscription_id or self._az_default, what="subscription")
         self._vnets = None
+        self.save(quiet=True)
+
+    def ask_cluster(self) -> bool:
+        """Which AKS cluster runs the agents: choosing one fills the resource group and the VNet (every VNet of its
+        node pools is linked), then asks the subnet. False: no cluster (the manual path follows)."""
+        from steps.aks import cluster_vnets, list_clusters
+        from wizard.core.ids import resource_group_of, vnet_name_of
+
+        cfg = self.config
+        if cfg.resource_group and not cfg.aks_cluster:   # resumed after choosing the manual path: keep it
+            return False
+        clusters = self.listing("AKS cluster", lambda: list_clusters(self.factory, cfg.subscription_id))
+        if not clusters:
+            cfg.aks_cluster = None
+            return False
+        choices = [(clean_line(f"{c.name}  ({c.resource_group}, {c.location}"
+                               + (f", Kubernetes {c.kubernetes_version}" if c.kubernetes_version else "")
+                               + (", private" if c.private else "") + ")"), c.id) for c in clusters]
+        choices.append(("None of these (the agents run elsewhere): I pick the resource group and VNet", ""))
+        default = next((v for _, v in choices if cfg.aks_cluster and v.lower() == cfg.aks_cluster.lower()), None)
+        chosen = self.ask.pick("Which AKS cluster runs your Remote Execution Agents?", choices, default=default,
+                               what="AKS cluster")
+        cluster = next((c for c in clusters if c.id == chosen), None)
+        if cluster is None:
+            cfg.aks_cluster = None
+            return False
+        try:
+            derived = cluster_vnets(self.factory, cluster)
+        except Exception as exc:
+            self.say(f"  Could not read the cluster's VNet: {self._explain(exc)} Pick it yourself.")
+            cfg.aks_cluster = None
+            return False
+        if derived.problem:
+            self.say(f"  {self.mask(derived.problem)}")
+            cfg.aks_cluster = None
+            return False
+        cfg.aks_cluster, cfg.resource_group = cluster.id, cluster.resource_group
+        first = derived.vnet_ids[0]
+        cfg.vnet = vnet_name_of(first) if resource_group_of(first).lower() == cluster.resource_group.lower() else first
+        for extra in derived.vnet_ids[1:]:
+            if extra.lower() not in (v.lower() for v in cfg.linked_vnets):
+                cfg.linked_vnets.append(extra)
+        self.say(clean_line(f"  Resource group {cluster.resource_group}; VNet {vnet_name_of(first)}: "
+                            f"{derived.source}."))
+        self.ask_subnet_of(first)
+        return True
+
+    def ask_subnet_of(self, vnet_ref: str) -> None:
+        """The endpoint's subnet in one VNet (given by id)."""
+        from wizard.core.ids import parse_id
+
+        parts = parse_id(vnet_ref)
+        vnet = self.factory.network(parts.get("subscription", self.config.subscription_id)).virtual_networks.get(
+            parts.get("resource_group", ""), parts.get("virtualnetworks", ""))
+        from steps.preflight import free_addresses, subnet_facts, usable
+
+        facts = [subnet_facts(s) for s in (vnet.subnets or [])]
+        offered = [f for f in facts if usable(f)]   # Azure refuses an endpoint in the others (steps/preflight.py)
+        left_out = [f"{f.name} ({'delegated to ' + ', '.join(f.delegations) if f.delegations else 'no free address'})"
+                    for f in facts if not usable(f)]
+        if left_out:
+            self.say(clean_line("  Not offered, Azure creates no endpoint there: " + "; ".join(left_out) + "."))
+        if not offered:
+            self.say(f"  {vnet.name} has no subnet that can hold the endpoint: add one in the Azure portal (any size "
+                     "from /28), then run again.")
+            raise Stop()
+        default = next((f.name for f in offered if f.name.lower() == self.config.subnet.lower()), None)
+        self.config.subnet = self.ask.pick(
+            clean_line(f"Subnet of {vnet.name} for the endpoint:"),
+            [(clean_line(f"{f.name}  ({', '.join(f.prefixes)}, {free_addresses(f)} free)"), f.name) for f in offered],
+            default=default, what="subnet")
+        self.say(f"  The endpoint goes in {vnet.location}, the VNet's region.")
         self.save(quiet=True)
 
     def ask_resource_group(self) -> None:
@@ -352,4 +470,6 @@ class PlainQuestions:
             self.say(saved.message)
 
     def config_path(self) -> Path:
-        return self.store.config_path_for(self.config.cluster_id or "setup")
+        from wizard.core.record import setup_key
+
+        return self.store.config_path_for(setup_key(self.config) if self.config.cluster_id else "setup")

@@ -1,10 +1,14 @@
 """A DNS server on loopback that answers the way Azure DNS (168.63.129.16) answers inside a chosen VNet.
 
 `answer_from_world` is a pure function over ARM JSON bodies (as ARM's GET returns them): private DNS zones,
-their virtual network links and A record sets. A name is answered from the longest private zone linked to the
-VNet (link provisioned `Succeeded` and, when reported, link state `Completed`); a linked zone without the name
-gives NXDOMAIN, because Azure falls back to public DNS only for `privatelink.*` zones. Names not covered by a
-linked zone get the public answer: `public_address` under `external.astronomer.run`, NXDOMAIN for the rest.
+their virtual network links and A record sets, plus the VNets' custom DNS servers and the Azure DNS Private
+Resolver's inbound endpoints, forwarding rules and ruleset links (`DnsView`). A name is answered from the longest
+private zone linked to the VNet whose Azure DNS the query reaches (link provisioned `Succeeded` and, when reported,
+link state `Completed`); a linked zone without the name gives NXDOMAIN, because Azure falls back to public DNS only
+for `privatelink.*` zones. Names not covered by a linked zone get the public answer: `public_address` under
+`external.astronomer.run`, NXDOMAIN for the rest. A VNet with custom DNS servers asks the first of them: a
+resolver's inbound endpoint or a forwarder into a hub VNet resolves through that VNet's links; an on-premises
+server that does not forward gets the public answer.
 
 `DnsServer` serves any `lookup(name) -> DnsAnswer` over UDP and TCP on one loopback port with dnspython.
 """
@@ -59,12 +63,18 @@ def _norm(name: str) -> str:
 
 
 def _zone_of(resource_id: str) -> str | None:
-    """The zone name in an id `.../privateDnsZones/<zone>/...`, lower-cased."""
+    """The zone's own id in an id `.../privateDnsZones/<zone>/...`, lower-cased: two zones of one name in two
+    resource groups are two zones (each VNet link and record set belongs to one of them), so the view keys zones by
+    id, not by name."""
     parts = resource_id.split("/")
     for i, part in enumerate(parts[:-1]):
         if part.lower() == "privatednszones":
-            return _norm(parts[i + 1])
+            return _vid("/".join(parts[: i + 2]).rstrip("."))
     return None
+
+
+def _zone_name(zone_id: str) -> str:
+    return _norm(zone_id.rsplit("/", 1)[-1])
 
 
 def _props(resource: dict[str, Any]) -> dict[str, Any]:
@@ -76,48 +86,157 @@ def _under(name: str, zone: str) -> bool:
     return name == zone or name.endswith("." + zone)
 
 
-def answer_from_world(resources: Iterable[dict[str, Any]], vnet_id: str | None, name: str,
-                      public_address: str) -> DnsAnswer:
-    """Answer an A query for `name` as a host in VNet `vnet_id` would get it (None: a host outside Azure)."""
-    qname = _norm(name)
-    want_vnet = vnet_id.strip().rstrip("/").lower() if vnet_id else None
-    linked: set[str] = set()
-    records: list[dict[str, Any]] = []
-    for res in resources:
-        rtype = str(res.get("type", "")).lower()
-        if rtype == LINK_TYPE and want_vnet:
-            props = _props(res)
-            link_vnet = str((props.get("virtualNetwork") or {}).get("id", "")).rstrip("/").lower()
-            state = props.get("virtualNetworkLinkState")
-            zone = _zone_of(str(res.get("id", "")))
-            if (zone and link_vnet == want_vnet and props.get("provisioningState") == "Succeeded"
-                    and (state is None or state == "Completed")):
-                linked.add(zone)
-        elif rtype == A_TYPE:
-            records.append(res)
+AZURE_DNS = "168.63.129.16"
+VNET_TYPE = "microsoft.network/virtualnetworks"
+INBOUND_TYPE = "microsoft.network/dnsresolvers/inboundendpoints"
+RULE_TYPE = "microsoft.network/dnsforwardingrulesets/forwardingrules"
+RULESET_LINK_TYPE = "microsoft.network/dnsforwardingrulesets/virtualnetworklinks"
+MAX_HOPS = 4   # forwarders chained further than this: SERVFAIL-like NXDOMAIN (a loop)
 
-    matching = [z for z in linked if _under(qname, z)]
-    if matching:
-        zone = max(matching, key=len)
+
+def _vid(value: object) -> str:
+    return str(value or "").strip().rstrip("/").lower()
+
+
+def _ruleset_of(resource_id: str) -> str:
+    """The lower-case ruleset id of a forwarding rule's or ruleset link's id."""
+    return _vid(resource_id.rsplit("/", 2)[0])
+
+
+@dataclass
+class DnsView:
+    """What Azure DNS and the DNS servers in the world answer, built from ARM bodies.
+
+    - A VNet's DNS servers are its `dhcpOptions.dnsServers` (network virtualNetwork.json, DhcpOptions). Empty, or
+      168.63.129.16, is Azure DNS; otherwise a host asks the first server in the list.
+    - Azure DNS in a VNet answers from the private zones linked to that VNet (`linked`), after the forwarding rules of
+      DNS forwarding rulesets linked to it (specification/dnsresolver dnsresolver.json 2022-07-01: ForwardingRule
+      domainName / targetDnsServers / forwardingRuleState; VirtualNetworkLink virtualNetwork). That a matching rule
+      goes before a linked zone is assumed here, not confirmed.
+    - A query to a DNS Private Resolver's inbound endpoint IP "is resolved using Azure DNS. Private DNS zones that are
+      linked to the virtual network where the inbound endpoint is provisioned are resolved" (learn.microsoft.com
+      azure/dns/private-resolver-endpoints-rulesets, "Inbound endpoints"): Azure DNS in the resolver's VNet.
+    - A server that is no ARM resource (a forwarder VM, an on-premises server) is `forwarders`: the VNet whose Azure
+      DNS it forwards to, or None (it answers from public DNS, as an on-premises server without a conditional
+      forwarder for the zone does: the reference doc's "DNS resolution returns public IP addresses").
+    """
+
+    linked: dict[str, set[str]] = field(default_factory=dict)        # lower vnet id -> ids of zones linked to it
+    records: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)   # (zone id, label) -> record
+    names: dict[str, set[str]] = field(default_factory=dict)         # zone id -> record labels
+    dns_servers: dict[str, list[str]] = field(default_factory=dict)  # lower vnet id -> custom DNS servers
+    inbound: dict[str, str] = field(default_factory=dict)            # inbound endpoint IP -> lower vnet id
+    rules: dict[str, list[tuple[str, list[str]]]] = field(default_factory=dict)  # lower vnet id -> (domain, IPs)
+    forwarders: dict[str, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, resources: Iterable[dict[str, Any]], forwarders: dict[str, str | None] | None = None) -> DnsView:
+        view = cls(forwarders={ip: (_vid(v) if v else None) for ip, v in (forwarders or {}).items()})
+        resolver_vnets: dict[str, str] = {}
+        inbound_ips: list[tuple[str, str]] = []
+        ruleset_rules: dict[str, list[tuple[str, list[str]]]] = {}
+        ruleset_links: list[tuple[str, str]] = []
+        for res in resources:
+            rtype = str(res.get("type", "")).lower()
+            props = _props(res)
+            rid = str(res.get("id", ""))
+            if rtype == LINK_TYPE:
+                link_vnet = _vid((props.get("virtualNetwork") or {}).get("id"))
+                state = props.get("virtualNetworkLinkState")
+                zone = _zone_of(rid)
+                if zone and props.get("provisioningState") == "Succeeded" and (state is None or state == "Completed"):
+                    view.linked.setdefault(link_vnet, set()).add(zone)
+            elif rtype == A_TYPE:
+                zone = _zone_of(rid)
+                if zone:
+                    label = _norm(str(res.get("name", "")))
+                    view.records[(zone, label)] = res
+                    view.names.setdefault(zone, set()).add(label)
+            elif rtype == VNET_TYPE:
+                servers = [str(d) for d in (props.get("dhcpOptions") or {}).get("dnsServers") or []]
+                if servers:
+                    view.dns_servers[_vid(rid)] = servers
+            elif rtype == "microsoft.network/dnsresolvers":
+                resolver_vnets[_vid(rid)] = _vid((props.get("virtualNetwork") or {}).get("id"))
+            elif rtype == INBOUND_TYPE:
+                for cfg in props.get("ipConfigurations") or []:
+                    if cfg.get("privateIpAddress"):
+                        inbound_ips.append((str(cfg["privateIpAddress"]), _vid(rid.rsplit("/", 2)[0])))
+            elif rtype == RULE_TYPE and props.get("forwardingRuleState", "Enabled") == "Enabled":
+                targets = [str(t.get("ipAddress")) for t in props.get("targetDnsServers") or [] if t.get("ipAddress")]
+                ruleset_rules.setdefault(_ruleset_of(rid), []).append((_norm(str(props.get("domainName", ""))),
+                                                                       targets))
+            elif rtype == RULESET_LINK_TYPE:
+                ruleset_links.append((_ruleset_of(rid), _vid((props.get("virtualNetwork") or {}).get("id"))))
+        for ip, resolver in inbound_ips:
+            if resolver in resolver_vnets:
+                view.inbound[ip] = resolver_vnets[resolver]
+        for ruleset, vnet in ruleset_links:
+            view.rules.setdefault(vnet, []).extend(ruleset_rules.get(ruleset, []))
+        return view
+
+    # ---- answering ----
+    def answer(self, vnet_id: str | None, name: str, public_address: str) -> DnsAnswer:
+        """An A query for `name` from a host in VNet `vnet_id` (None: a host outside Azure, on public DNS)."""
+        qname = _norm(name)
+        if not vnet_id:
+            return self.public(qname, public_address)
+        return self.from_vnet(_vid(vnet_id), qname, public_address, 0)
+
+    def from_vnet(self, vnet: str, qname: str, public_address: str, hops: int) -> DnsAnswer:
+        servers = self.dns_servers.get(vnet) or []
+        if servers and servers[0] != AZURE_DNS:
+            return self.via_server(servers[0], qname, public_address, hops)
+        return self.azure_dns(vnet, qname, public_address, hops)
+
+    def via_server(self, ip: str, qname: str, public_address: str, hops: int) -> DnsAnswer:
+        """What the DNS server at `ip` answers: Azure DNS itself, a resolver's inbound endpoint, or a forwarder."""
+        if hops >= MAX_HOPS:
+            return DnsAnswer("nxdomain", [], SOA_TTL)
+        if ip == AZURE_DNS:   # Azure DNS answers a query sent to it from the VNet the query comes from: none here
+            return self.public(qname, public_address)
+        if ip in self.inbound:
+            return self.azure_dns(self.inbound[ip], qname, public_address, hops + 1)
+        target = self.forwarders.get(ip)
+        if target:
+            return self.azure_dns(target, qname, public_address, hops + 1)
+        return self.public(qname, public_address)
+
+    def azure_dns(self, vnet: str, qname: str, public_address: str, hops: int) -> DnsAnswer:
+        """Azure DNS (168.63.129.16) inside `vnet`: a forwarding rule linked to the VNet, else its linked zones."""
+        rules = [(d, t) for d, t in self.rules.get(vnet, []) if d and _under(qname, d) and t]
+        if rules:
+            _domain, targets = max(rules, key=lambda r: len(r[0]))
+            return self.via_server(targets[0], qname, public_address, hops + 1)
+        matching = [z for z in self.linked.get(vnet, set()) if _under(qname, _zone_name(z))]
+        if matching:
+            return self.from_zone(max(matching, key=lambda z: len(_zone_name(z))), qname)
+        return self.public(qname, public_address)
+
+    def from_zone(self, zone_id: str, qname: str) -> DnsAnswer:
+        zone = _zone_name(zone_id)
         label = "@" if qname == zone else qname[: -len(zone) - 1]
-        exists_below = False
-        for rec in records:
-            if _zone_of(str(rec.get("id", ""))) != zone:
-                continue
-            rname = _norm(str(rec.get("name", "")))
-            if rname == label:
-                props = _props(rec)
-                addrs = [str(a["ipv4Address"]) for a in props.get("aRecords") or [] if a.get("ipv4Address")]
-                return DnsAnswer("records", addrs, int(props.get("ttl", 10)), zone=zone)
-            if label != "@" and rname.endswith("." + label):
-                exists_below = True
-        if exists_below or label == "@":  # the apex or an empty non-terminal: the name exists, no A record
+        rec = self.records.get((zone_id, label))
+        if rec is not None:
+            props = _props(rec)
+            addrs = [str(a["ipv4Address"]) for a in props.get("aRecords") or [] if a.get("ipv4Address")]
+            return DnsAnswer("records", addrs, int(props.get("ttl", 10)), zone=zone)
+        below = label != "@" and any(n.endswith("." + label) for n in self.names.get(zone_id, set()))
+        if below or label == "@":  # the apex or an empty non-terminal: the name exists, no A record
             return DnsAnswer("records", [], SOA_TTL, zone=zone)
         return DnsAnswer("nxdomain", [], SOA_TTL, zone=zone)
 
-    if qname.endswith("." + PUBLIC_SUFFIX):
-        return DnsAnswer("public", [public_address], 60)
-    return DnsAnswer("nxdomain", [], SOA_TTL)
+    @staticmethod
+    def public(qname: str, public_address: str) -> DnsAnswer:
+        if qname.endswith("." + PUBLIC_SUFFIX):
+            return DnsAnswer("public", [public_address], 60)
+        return DnsAnswer("nxdomain", [], SOA_TTL)
+
+
+def answer_from_world(resources: Iterable[dict[str, Any]], vnet_id: str | None, name: str,
+                      public_address: str, forwarders: dict[str, str | None] | None = None) -> DnsAnswer:
+    """Answer an A query for `name` as a host in VNet `vnet_id` would get it (None: a host outside Azure)."""
+    return DnsView.build(resources, forwarders).answer(vnet_id, name, public_address)
 
 
 def build_response(wire: bytes, lookup: Callable[[str], DnsAnswer], max_size: int = 65535) -> bytes | None:

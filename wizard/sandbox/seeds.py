@@ -10,8 +10,20 @@ from __future__ import annotations
 import ipaddress
 import time
 
+from wizard.sandbox.aks_seeds import MANAGED_NODE_RG, add_aks_estate, add_demo_cluster
 from wizard.sandbox.roles import CONTRIBUTOR, NETWORK_CONTRIBUTOR, PRIVATE_DNS_ZONE_CONTRIBUTOR, RoleAssignment
-from wizard.sandbox.world import T_NSG, T_SUBNET, T_VNET, Alias, Location, Subscription, World, new_etag, rg_id
+from wizard.sandbox.world import (
+    T_NSG,
+    T_PEERING,
+    T_SUBNET,
+    T_VNET,
+    Alias,
+    Location,
+    Subscription,
+    World,
+    new_etag,
+    rg_id,
+)
 
 SUBSCRIPTION_ID = "7d2c4a1e-5b8f-4c3d-9e6a-2f1b0c8d4e73"
 TENANT_ID = "3f9e8d7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b"
@@ -66,11 +78,13 @@ def default_security_rules(nsg_id: str) -> list[dict]:
 
 
 def add_vnet(world: World, sub: str, rg: str, name: str, location: str, prefixes: list[str],
-             tags: dict | None = None) -> str:
+             tags: dict | None = None, dns_servers: list[str] | None = None) -> str:
+    """A VNet; `dns_servers` are its custom DNS servers (dhcpOptions.dnsServers; none: Azure-provided DNS)."""
     vnet_id = f"{rg_id(sub, rg)}/providers/Microsoft.Network/virtualNetworks/{name}"
     world.add(T_VNET, vnet_id, {
         "location": location, "tags": tags or {}, "etag": new_etag(),
         "properties": {"resourceGuid": _guid(vnet_id), "addressSpace": {"addressPrefixes": list(prefixes)},
+                       "dhcpOptions": {"dnsServers": list(dns_servers or [])},
                        "enableDdosProtection": False, "virtualNetworkPeerings": [],
                        "privateEndpointVNetPolicies": "Disabled"}})
     return vnet_id
@@ -135,6 +149,18 @@ def _guid(seed: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, seed.lower()))
 
 
+def peer(world: World, a: str, b: str, *, forwarded: bool = True) -> None:
+    """Peer VNets `a` and `b` both ways, as a hub-and-spoke network is: a peering on each side, both Connected and
+    fully in sync (what `arm/peering.py` makes of two PUTs; seeds write the end state directly)."""
+    for local, remote in ((a, b), (b, a)):
+        name = f"peer-{local.rsplit('/', 1)[-1]}-to-{remote.rsplit('/', 1)[-1]}"
+        world.add(T_PEERING, f"{local}/virtualNetworkPeerings/{name}", {
+            "etag": new_etag(), "type": T_PEERING, "properties": {
+                "allowVirtualNetworkAccess": True, "allowForwardedTraffic": forwarded, "allowGatewayTransit": False,
+                "useRemoteGateways": False, "remoteVirtualNetwork": {"id": remote},
+                "peeringState": "Connected", "peeringSyncLevel": "FullyInSync"}})
+
+
 def demo_world() -> World:
     """One subscription in eastus2 / westeurope with three resource groups and an Astro alias."""
     world = World(tenant_id=TENANT_ID, demo_alias=DEMO_ALIAS, demo_cluster_id=DEMO_CLUSTER_ID)
@@ -155,12 +181,34 @@ def demo_world() -> World:
     weu = add_vnet(world, sub, "rg-agents-weu", "vnet-agents-weu", "westeurope", ["127.30.0.0/16"])
     add_subnet(world, weu, "snet-aks-agents", "127.30.0.0/20")
     add_subnet(world, weu, "snet-private-endpoints", "127.30.16.0/24")
+    # Hub and spoke, as most networks that buy Private Link are: each agents' VNet is peered with the hub both ways,
+    # so an endpoint in any of them can serve the others' agents (the shared-endpoint option of the reference doc).
+    peer(world, hub, aks)
+    peer(world, hub, weu)
 
     # One subscription-wide Contributor: what most people who try the tool have.
     world.role_assignments.append(RoleAssignment(PRINCIPAL_ID, CONTRIBUTOR.name, f"/subscriptions/{sub}"))
     world.aliases[DEMO_ALIAS.lower()] = Alias(DEMO_ALIAS, {sub.lower()})
     world.aliases[HIDDEN_ALIAS.lower()] = Alias(HIDDEN_ALIAS, set())
     world.default_dns_vnet_id = aks
+    add_demo_cluster(world, sub, aks)   # the AKS cluster the agents run on (aks_seeds.py)
+    return world
+
+
+def aks_world() -> World:
+    """The demo world plus the other AKS cluster shapes (`aks_seeds.add_aks_estate`)."""
+    world = demo_world()
+    sub = SUBSCRIPTION_ID
+    world.add_group(sub, "rg-aks-dev", "eastus2", {"env": "dev"})
+    world.add_group(sub, MANAGED_NODE_RG, "eastus2", {"aks-managed-cluster-name": "aks-dev",
+                                                      "aks-managed-cluster-rg": "rg-aks-dev"})
+    managed = add_vnet(world, sub, MANAGED_NODE_RG, "aks-vnet-31415926", "eastus2", ["127.40.0.0/16"])
+    add_subnet(world, managed, "aks-subnet", "127.40.0.0/16")
+    # aks-split's pod subnet (Azure CNI dynamic IPs): delegated, so no endpoint can go there (MicrosoftDocs#103167).
+    aks_vnet = f"{rg_id(sub, 'rg-aks-prod')}/providers/Microsoft.Network/virtualNetworks/vnet-aks-prod"
+    add_subnet(world, aks_vnet, "snet-aks-pods", "127.20.32.0/20",
+               delegation="Microsoft.ContainerService/managedClusters")
+    add_aks_estate(world, sub)
     return world
 
 
@@ -188,6 +236,30 @@ def two_subscription_world() -> World:
     return world
 
 
+# A second tenant the signed-in user is a guest in (world "two-tenants"), with one subscription of its own.
+SECOND_TENANT_ID = "8d4c2b1a-7e6f-4a5b-9c8d-0e1f2a3b4c5d"
+SECOND_TENANT_NAME, SECOND_TENANT_DOMAIN = "Fabrikam", "fabrikam.onmicrosoft.com"
+OTHER_TENANT_SUBSCRIPTION_ID = "5e7a9c1d-3b2f-4d6e-8a0c-9f1b3d5e7a90"
+
+
+def two_tenant_world() -> World:
+    """The demo world plus a subscription in a second tenant (Fabrikam) where the user also has Contributor: it is
+    listed, and usable, only with a token for that tenant (arm/access.py); GET /tenants lists both tenants."""
+    world = demo_world()
+    sub = OTHER_TENANT_SUBSCRIPTION_ID
+    world.other_tenants[SECOND_TENANT_ID] = (SECOND_TENANT_NAME, SECOND_TENANT_DOMAIN)
+    world.add_subscription(Subscription(sub, "Fabrikam Production", SECOND_TENANT_ID))
+    world.add_group(sub, "rg-aks-prod", "eastus2", {"env": "prod"})
+    aks = add_vnet(world, sub, "rg-aks-prod", "vnet-aks-prod", "eastus2", ["127.23.0.0/16"])
+    add_subnet(world, aks, "snet-aks-nodes", "127.23.0.0/20")
+    add_subnet(world, aks, "snet-private-endpoints", "127.23.16.0/24")
+    world.role_assignments.append(RoleAssignment(PRINCIPAL_ID, CONTRIBUTOR.name, f"/subscriptions/{sub}"))
+    for alias in world.aliases.values():
+        if alias.visible_to:
+            alias.visible_to.add(sub.lower())
+    return world
+
+
 def large_world(vnets: int = 5000, groups: int = 50) -> World:
     """The demo world plus `vnets` VNets over `groups` resource groups in two regions, two subnets each."""
     world = demo_world()
@@ -206,6 +278,25 @@ def large_world(vnets: int = 5000, groups: int = 50) -> World:
     return world
 
 
+def huge_world(vnets: int = 50_000, groups: int = 500) -> World:
+    """Enterprise scale for the benches (`demo --world huge`): the two-subscription world plus `vnets` VNets over
+    `groups` resource groups, half in each subscription, in two regions, one /26 with two /27 subnets each."""
+    world = two_subscription_world()
+    subs = (SUBSCRIPTION_ID, SECOND_SUBSCRIPTION_ID)
+    base = int(ipaddress.ip_address("127.100.0.0"))   # 50,000 /26s end at 127.148.213.0: clear of the demo's
+    regions = ("eastus2", "westeurope")
+    for g in range(groups):
+        world.add_group(subs[g % 2], f"rg-fleet-{g:03d}", regions[g // 2 % 2], {"env": "fleet"})
+    for i in range(vnets):
+        g = i % groups
+        sub, rg, location = subs[g % 2], f"rg-fleet-{g:03d}", regions[g // 2 % 2]
+        net = base + i * 64
+        vnet = add_vnet(world, sub, rg, f"vnet-fleet-{i:05d}", location, [f"{ipaddress.ip_address(net)}/26"])
+        add_subnet(world, vnet, "snet-nodes", f"{ipaddress.ip_address(net)}/27")
+        add_subnet(world, vnet, "snet-endpoints", f"{ipaddress.ip_address(net + 32)}/27")
+    return world
+
+
 def minimal_roles(subscription_id: str = SUBSCRIPTION_ID, endpoint_rg: str = "rg-aks-prod",
                   vnet_rg: str | None = None, zone_rg: str | None = None) -> list[tuple[str, str]]:
     """The least-privilege set README's "Roles needed" names, as (role, scope) pairs for the `role_assignments`
@@ -218,11 +309,13 @@ def minimal_roles(subscription_id: str = SUBSCRIPTION_ID, endpoint_rg: str = "rg
     return pairs
 
 
-WORLDS = {"demo": demo_world, "large": large_world, "two-subscriptions": two_subscription_world}
+WORLDS = {"demo": demo_world, "large": large_world, "two-subscriptions": two_subscription_world,
+          "two-tenants": two_tenant_world, "huge": huge_world,
+          "aks": aks_world}
 
 
 def build(name: str) -> World:
-    """A fresh world by name ("demo", "large" or "two-subscriptions")."""
+    """A fresh world by name (see WORLDS; `worlds.build` also knows the worlds built on these, e.g. "hub-spoke")."""
     try:
         return WORLDS[name]()
     except KeyError:

@@ -20,14 +20,16 @@ import tempfile
 import threading
 from typing import IO, TYPE_CHECKING
 
-from wizard.sandbox import seeds
-from wizard.sandbox.arm import ArmError, ArmService, Knobs, LoggedRequest, Request, Response, make_token, serve_arm
+from wizard.sandbox import seeds, worlds
+from wizard.sandbox.arm import ArmError, ArmService, Knobs, LoggedRequest, Request, Response, serve_arm
 from wizard.sandbox.certs import SandboxCA
+from wizard.sandbox.tokens import main_token_book
 from wizard.sandbox.world import World
 
 if TYPE_CHECKING:
     from wizard.sandbox.arm.http import TlsHttpServer
     from wizard.sandbox.astro import AstroServer
+    from wizard.sandbox.astro_api import AstroApiServer, AstroApiService, AstroApiWorld
     from wizard.sandbox.dns import DnsAnswer, DnsServer
 
 __all__ = ["Knobs", "LoggedRequest", "Sandbox", "run_foreground"]
@@ -45,16 +47,18 @@ class Sandbox:
         self._world_name = world
         self._approve_after = approve_after
         self._dns_vnet = dns_vnet
-        self._initial = seeds.build(world)
+        self._initial = worlds.build(world)
         self.subscription_id = self._initial.subscription_id
         self.tenant_id = self._initial.tenant_id
-        self.token = token or make_token(self.tenant_id, OBJECT_ID)
+        # Tokens per tenant with an expiry (wizard/sandbox/tokens.py); `token` is the main one, of the home tenant.
+        self.tokens, self.token = main_token_book(self.tenant_id, OBJECT_ID, token)
         self.ca: SandboxCA | None = None
         self._tmp: str | None = None
         self._arm_server: TlsHttpServer | None = None
         self._service: ArmService | None = None
         self._dns: DnsServer | None = None
         self._astro: AstroServer | None = None
+        self._astro_api: AstroApiServer | None = None
 
     # ---- lifecycle ----
     def start(self) -> Sandbox:
@@ -68,12 +72,17 @@ class Sandbox:
         self.ca.write_cert(os.path.join(self._tmp, "ca.pem"))
         world = self._initial
         self._service = ArmService(world, self.token, OBJECT_ID, self.default_knobs(world))
+        self._service.tokens = self.tokens
+        from wizard.sandbox.arm.containerservice import PodNetwork
+        self._service.pod_network = PodNetwork(self.ca.cert_pem, PUBLIC_ASTRO_ADDRESS)
         self._astro = AstroServer(self.ca, self._service.is_reachable, lambda: self.knobs).start()
         world.on_ip_added.append(self._astro.add_address)
         world.on_ip_removed.append(self._astro.remove_address)
         self._dns = DnsServer(self._lookup).start()
         context = self.ca.server_context(["localhost"], ["127.0.0.1"])
         self._arm_server, _ = serve_arm(self._service, context, self._control)
+        from wizard.sandbox.astro_api import AstroApiServer, AstroApiService
+        self._astro_api = AstroApiServer(self.ca, AstroApiService(self._astro_api_world())).start()
         return self
 
     def stop(self) -> None:
@@ -82,10 +91,10 @@ class Sandbox:
             self._arm_server.server_close()
             self._arm_server.close_connections()
             self._arm_server = None
-        for part in (self._dns, self._astro):
+        for part in (self._dns, self._astro, self._astro_api):
             if part is not None:
                 part.stop()
-        self._dns = self._astro = None
+        self._dns = self._astro = self._astro_api = None
         if self._tmp:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
@@ -155,6 +164,29 @@ class Sandbox:
     def demo_api_url(self) -> str:
         return f"https://{self.demo_cluster_id}.external.astronomer.run:{self.astro_port}"
 
+    @property
+    def astro_api(self) -> AstroApiService:
+        """The Astro Platform API's state and knobs (issue 14)."""
+        if self._astro_api is None:
+            raise RuntimeError("the sandbox is not started")
+        return self._astro_api.service
+
+    @property
+    def astro_api_url(self) -> str:
+        if self._astro_api is None:
+            raise RuntimeError("the sandbox is not started")
+        return self._astro_api.base_url
+
+    @property
+    def astro_api_token(self) -> str:
+        return self.astro_api.token
+
+    def _astro_api_world(self) -> AstroApiWorld:
+        """The Astro side of the seed world: its Azure cluster is the demo cluster, its Remote Execution Deployment
+        points at this sandbox's Astro endpoint."""
+        from wizard.sandbox.astro_api import seed_world
+        return seed_world(self.demo_cluster_id, "eastus", self.demo_api_url)
+
     def has_resource(self, resource_id: str) -> bool:
         """Whether this sandbox's world holds the resource (a world lives in memory: a new sandbox starts afresh)."""
         return self.world.get(resource_id) is not None
@@ -173,8 +205,17 @@ class Sandbox:
 
     def reset(self, world: str = "demo") -> None:
         """A fresh world, an empty request log and default knobs."""
-        fresh = seeds.build(world)
+        fresh = worlds.build(world)
         self.service.reset(fresh, self.default_knobs(fresh))
+        self.tokens.offset = 0.0   # the clock back to real time (issued tokens stay valid until they expire)
+        if self._astro_api is not None:
+            self.astro_api.reset(self._astro_api_world())
+
+    def issue_token(self, tenant_id: str | None = None, *, lifetime: float = 3600,
+                    audience: str = "https://management.core.windows.net/") -> str:
+        """A new access token for the signed-in principal in `tenant_id` (default: the home tenant), as Azure AD
+        would issue one; it expires `lifetime` seconds from the sandbox's clock (`tokens.advance` moves that)."""
+        return self.tokens.issue(tenant_id or self.tenant_id, OBJECT_ID, lifetime=lifetime, audience=audience)
 
     def set_connection_state(self, pe_id: str | None = None, status: str = "Approved",
                              description: str | None = None) -> list[str]:
@@ -188,11 +229,13 @@ class Sandbox:
         return {"ASTRO_PL_ARM_ENDPOINT": self.arm_endpoint, "ASTRO_PL_ACCESS_TOKEN": self.token,
                 "ASTRO_PL_CA_FILE": self.ca_file, "ASTRO_PL_DNS_SERVER": f"{host}:{port}",
                 "ASTRO_PL_SUBSCRIPTION_ID": self.subscription_id, "ASTRO_PL_DEMO_ALIAS": self.demo_alias,
-                "ASTRO_PL_DEMO_API_URL": self.demo_api_url}
+                "ASTRO_PL_DEMO_API_URL": self.demo_api_url, "ASTRO_PL_ASTRO_API": self.astro_api_url,
+                "ASTRO_API_TOKEN": self.astro_api_token}
 
     def _lookup(self, name: str) -> DnsAnswer:
         from wizard.sandbox.dns import answer_from_world
-        return answer_from_world(self.service.dns_resources(), self.knobs.dns_vnet_id, name, PUBLIC_ASTRO_ADDRESS)
+        return answer_from_world(self.service.dns_resources(), self.knobs.dns_vnet_id, name, PUBLIC_ASTRO_ADDRESS,
+                                 dict(self.world.dns_forwarders))
 
     def _control(self, req: Request) -> Response:
         """`/_sandbox/...` calls: request log, connection state, knobs, reset (bearer token required).
@@ -211,6 +254,14 @@ class Sandbox:
                 if data:
                     self.knobs.update(data)
                 return Response(200, self.knobs.to_json())
+            if what == "astro_knobs" and req.method in ("GET", "POST"):   # the Astro API's knobs (issue 14)
+                from dataclasses import asdict
+                knobs = self.astro_api.knobs
+                for key, value in data.items():
+                    if not hasattr(knobs, key):
+                        raise ArmError(400, "BadRequest", f"Unknown Astro API knob '{key}'.")
+                    setattr(knobs, key, type(getattr(knobs, key))(value))
+                return Response(200, asdict(knobs))
             if what == "connections" and req.method == "POST":
                 ids = self.set_connection_state(data.get("privateEndpointId"), data.get("status", "Approved"),
                                                 data.get("description"))

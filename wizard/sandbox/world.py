@@ -30,10 +30,21 @@ T_RULE = "Microsoft.Network/networkSecurityGroups/securityRules"
 T_PE = "Microsoft.Network/privateEndpoints"
 T_ZONE = "Microsoft.Network/privateDnsZones"
 T_LINK = "Microsoft.Network/privateDnsZones/virtualNetworkLinks"
+T_MC = "Microsoft.ContainerService/managedClusters"   # AKS (arm/containerservice.py)
 RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "PTR", "SOA", "SRV", "TXT")
 T_RECORDS = tuple(f"{T_ZONE}/{r}" for r in RECORD_TYPES)
+# VNet peerings (network virtualNetwork.json) and Azure DNS Private Resolver (specification/dnsresolver
+# dnsresolver.json 2022-07-01): see arm/peering.py and arm/dns_resolver.py.
+T_PEERING = "Microsoft.Network/virtualNetworks/virtualNetworkPeerings"
+T_RESOLVER = "Microsoft.Network/dnsResolvers"
+T_INBOUND = "Microsoft.Network/dnsResolvers/inboundEndpoints"
+T_OUTBOUND = "Microsoft.Network/dnsResolvers/outboundEndpoints"
+T_RULESET = "Microsoft.Network/dnsForwardingRulesets"
+T_FWD_RULE = "Microsoft.Network/dnsForwardingRulesets/forwardingRules"
+T_RULESET_LINK = "Microsoft.Network/dnsForwardingRulesets/virtualNetworkLinks"
+RESOLVER_TYPES = (T_RESOLVER, T_INBOUND, T_OUTBOUND, T_RULESET, T_FWD_RULE, T_RULESET_LINK)
 KNOWN_TYPES: dict[str, str] = {t.lower(): t for t in (T_VNET, T_SUBNET, T_NIC, T_NSG, T_RULE, T_PE, T_ZONE,
-                                                      T_LINK, *T_RECORDS)}
+                                                      T_LINK, *T_RECORDS, T_PEERING, *RESOLVER_TYPES, T_MC)}
 DNS_TYPES = (T_ZONE, T_LINK, *T_RECORDS)
 _RECORD_KINDS = frozenset(t.lower() for t in T_RECORDS)
 
@@ -141,6 +152,19 @@ def parent_of(resource_id: str) -> str:
     return "/" + "/".join(parts[:-2]).lower()
 
 
+def _is_scope(low_id: str) -> bool:
+    """Whether a lower-case id is a subscription's or a resource group's (the scopes `World.by_scope` indexes)."""
+    parts = low_id.strip("/").split("/")
+    return (len(parts) == 2 and parts[0] == "subscriptions") or (len(parts) == 4 and parts[2] == "resourcegroups")
+
+
+def _scopes_of(res: Resource) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The `World.by_scope` keys a resource is listed under: its type in its subscription and in its group."""
+    parts = res.key.strip("/").split("/")
+    kind = res.type.lower()
+    return (kind, "/" + "/".join(parts[:2])), (kind, "/" + "/".join(parts[:4]))
+
+
 def rg_key_of(resource_id: str) -> str:
     return "/" + "/".join(resource_id.strip("/").split("/")[:4]).lower()
 
@@ -156,12 +180,20 @@ class World:
     resources: dict[str, Resource] = field(default_factory=dict)
     by_type: dict[str, dict[str, Resource]] = field(default_factory=dict)
     by_parent: dict[str, dict[str, Resource]] = field(default_factory=dict)
+    # (lower type, lower subscription or resource group id) -> resources, in insertion order like `by_type`; and a
+    # frozen copy of each, made on first read after a change, that a list pages through in time proportional to
+    # the page (not to the world: 50,000 VNets are listed 1,000 pages at a time).
+    by_scope: dict[tuple[str, str], dict[str, Resource]] = field(default_factory=dict)
+    _frozen: dict[tuple[str, str], tuple[Resource, ...]] = field(default_factory=dict, repr=False)
     operations: dict[str, Operation] = field(default_factory=dict)
     aliases: dict[str, Alias] = field(default_factory=dict)
     ip_used: dict[str, set[str]] = field(default_factory=dict)    # lower subnet id -> allocated IPs
     demo_alias: str = ""
     demo_cluster_id: str = ""
     default_dns_vnet_id: str | None = None
+    # The tenants the signed-in user is a member of besides `tenant_id` (its home): id -> (display name, domain).
+    # A token is for one tenant and sees that tenant's subscriptions only (arm/access.py).
+    other_tenants: dict[str, tuple[str, str]] = field(default_factory=dict)
     # Who may do what (Azure RBAC): the seed worlds grant the signed-in principal Contributor on the subscription;
     # the `role_assignments` knob replaces these for that principal (see arm/access.py).
     role_assignments: list[RoleAssignment] = field(default_factory=list)
@@ -171,6 +203,10 @@ class World:
     expiring: dict[str, float] = field(default_factory=dict)
     # lower zone id -> (when its last virtual network link was deleted, that link as ARM names nested resources)
     links_removed: dict[str, tuple[float, str]] = field(default_factory=dict)
+    # DNS servers that are not ARM resources (a forwarder VM in a hub, an on-premises server), by IP: the VNet whose
+    # Azure DNS (168.63.129.16) it forwards every query to, or None for one that does not forward (answers public
+    # DNS). Azure cannot see these; the sandbox's DNS view (dns.py) follows them. An IP nobody knows: None.
+    dns_forwarders: dict[str, str | None] = field(default_factory=dict)
 
     # ---- subscriptions and groups -------------------------------------------------------------------
     @property
@@ -207,9 +243,14 @@ class World:
         body.setdefault("name", resource_id.rsplit("/", 1)[-1])
         body.setdefault("type", type_)
         res = Resource(id=resource_id, type=type_, body=body, parent=parent_of(resource_id), **kw)
-        self.resources[res.key] = res
-        self.by_type.setdefault(type_.lower(), {})[res.key] = res
-        self.by_parent.setdefault(res.parent, {})[res.key] = res
+        key = res.key
+        self.resources[key] = res
+        self.by_type.setdefault(type_.lower(), {})[key] = res
+        self.by_parent.setdefault(res.parent, {})[key] = res
+        for scope in _scopes_of(res):
+            self.by_scope.setdefault(scope, {})[key] = res
+            if self._frozen:
+                self._frozen.pop(scope, None)
         return res
 
     def remove(self, resource_id: str) -> list[Resource]:
@@ -225,6 +266,9 @@ class World:
         self.by_type.get(res.type.lower(), {}).pop(res.key, None)
         self.by_parent.get(res.parent, {}).pop(res.key, None)
         self.by_parent.pop(res.key, None)
+        for scope in _scopes_of(res):
+            self.by_scope.get(scope, {}).pop(res.key, None)
+            self._frozen.pop(scope, None)
         removed.append(res)
         return removed
 
@@ -281,10 +325,24 @@ class World:
 
     def of_type(self, type_: str, scope: str = "") -> list[Resource]:
         """Resources of a type whose id starts with `scope` (a subscription or resource group id)."""
+        return list(self.listing(type_, scope))
+
+    def listing(self, type_: str, scope: str = "") -> tuple[Resource, ...]:
+        """`of_type` for paging: the same resources in the same order, as a copy kept until the type changes in that
+        scope, so each page of a list costs what the page holds."""
         if self.expiring:
             self.sweep()
-        prefix = scope.lower().rstrip("/") + "/" if scope else ""
-        return [r for k, r in self.by_type.get(type_.lower(), {}).items() if k.startswith(prefix)]
+        prefix = scope.lower().rstrip("/")
+        if not prefix:
+            return tuple(self.by_type.get(type_.lower(), {}).values())
+        key = (type_.lower(), prefix)
+        if _is_scope(prefix):
+            frozen = self._frozen.get(key)
+            if frozen is None:
+                frozen = self._frozen[key] = tuple(self.by_scope.get(key, {}).values())
+            return frozen
+        prefix += "/"
+        return tuple(r for k, r in self.by_type.get(type_.lower(), {}).items() if k.startswith(prefix))
 
     def all_resources(self, types: Iterable[str] | None = None, now: float | None = None,
                       approve_after: float | None = None) -> Iterator[dict]:
@@ -359,6 +417,12 @@ class World:
             props["provisioningState"] = res.busy_state if res.busy(now) else res.final_state
         if kind == T_VNET.lower():
             props["subnets"] = [self.render(s, now) for s in self.children(res.id, T_SUBNET)]
+            props["virtualNetworkPeerings"] = [self.render(p, now) for p in self.children(res.id, T_PEERING)]
+        elif kind == T_PEERING.lower():
+            remote = self.get((props.get("remoteVirtualNetwork") or {}).get("id", ""))
+            if remote is not None:   # the remote VNet's address space as it is now (virtualNetwork.json)
+                space = {"addressPrefixes": list(remote.props["addressSpace"]["addressPrefixes"])}
+                props["remoteAddressSpace"] = props["remoteVirtualNetworkAddressSpace"] = space
         elif kind == T_SUBNET.lower():
             self._render_subnet(res, props)
         elif kind == T_NSG.lower():

@@ -18,8 +18,7 @@ def run_tui(args: Any) -> int:
                         approve_after=getattr(args, "approve_after", 20.0), redact=redact)
     else:
         try:
-            settings = AzureSettings.from_env(arm_endpoint=getattr(args, "arm_endpoint", None),
-                                              ca_file=getattr(args, "ca_file", None))
+            settings = AzureSettings.from_args(args)
             nameserver = dns_server_from_env()  # the same HOST[:PORT] rules as `verify --nameserver`
         except ValueError as exc:  # SettingsError: the message names the setting and says why
             print(f"astro-privatelink: {clean_line(str(exc))}")

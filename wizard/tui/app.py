@@ -35,7 +35,6 @@ from wizard.core.settings import AzureSettings
 from wizard.core.statefiles import StateDirError
 from wizard.core.transcript import Transcript
 from wizard.tui import demo, pages
-from wizard.tui.listings import Listings
 from wizard.tui.messages import ApplyDone, EngineEvent, SandboxStarted
 from wizard.tui.output import SafeOutput
 
@@ -43,6 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from screens.widgets.checklist import Row
     from wizard.core.azure import ClientFactory
     from wizard.engine import ApprovalPolling, Engine, Event, RunResult, Workspace
+    from wizard.tui.listings import Listings
 
 DRAFT_NAME = "draft.toml"
 # Before the demo sandbox is up there are no settings yet; a Workspace over these only saves answers (every
@@ -61,7 +61,8 @@ class WizardApp(SafeOutput, App[int]):
                  redact: bool = False, sandbox: Any = None, sandbox_world: str | None = None,
                  approve_after: float | None = None, approval: ApprovalPolling | None = None,
                  nameserver: tuple[str, int] | None = None, clock: Callable[[], float] | None = None,
-                 preload_sdk: bool = True, demo_prefill: bool | None = None) -> None:
+                 preload_sdk: bool = True, demo_prefill: bool | None = None, credential: Any = None) -> None:
+        """`credential`: an Azure credential to use instead of the one `settings` make (kept across tenant switches)."""
         super().__init__()
         from wizard.core.settings import state_dir
 
@@ -85,10 +86,11 @@ class WizardApp(SafeOutput, App[int]):
         self._preload = preload_sdk
         self.settings = settings
         self._workspace: Workspace | None = None
+        self._credential = credential
         self._workspace_lock = threading.Lock()
         self._azure_ready = threading.Event()
         self._azure_error: str | None = None
-        self.listings = Listings(self.azure_factory, self.remember_ids)
+        self._listings: Listings | None = None  # built on first use: the first screen needs no listing
         self.step_states: dict[str, str] = {}
         self.step_messages: dict[str, str] = {}
         self.reviewed = False
@@ -120,8 +122,21 @@ class WizardApp(SafeOutput, App[int]):
         with self._workspace_lock:
             settings = self.settings or _SAVE_ONLY
             if self._workspace is None or self._workspace.settings != settings:
-                self._workspace = Workspace(settings, store=self.store, transcript=self.transcript)
+                self._workspace = Workspace(settings, store=self.store, transcript=self.transcript,
+                                            credential=self._credential)
             return self._workspace
+
+    def switch_tenant(self, tenant_id: str) -> None:
+        """Azure tokens for `tenant_id` from now on (issue 17): the settings take it, and the Workspace and listings
+        are built again over them with the same credential (no second sign-in). Call it in a thread worker."""
+        current = self.azure_factory()
+        credential = current.credential()   # the one signed in (built already by the sign-in check)
+        with self._workspace_lock:
+            assert self.settings is not None   # azure_factory() raised otherwise
+            self._credential = credential
+            self.settings = self.settings.with_overrides(tenant_id=tenant_id or None)
+            self._workspace = None
+            self._listings = None
 
     def azure_workspace(self) -> Workspace:
         """The Workspace for reaching Azure; waits (in a worker thread) while the demo sandbox is starting."""
@@ -133,6 +148,16 @@ class WizardApp(SafeOutput, App[int]):
 
     def azure_factory(self) -> ClientFactory:
         return self.azure_workspace().factory
+
+    @property
+    def listings(self) -> Listings:
+        """The live listings behind the pickers (`wizard.tui.listings`), imported and built on first use."""
+        with self._workspace_lock:
+            if self._listings is None:
+                from wizard.tui.listings import Listings
+
+                self._listings = Listings(self.azure_factory, self.remember_ids)
+            return self._listings
 
     def _start_sandbox(self) -> None:
         """In a worker: start the demo sandbox, then tell the UI."""
@@ -438,7 +463,7 @@ class WizardApp(SafeOutput, App[int]):
         again = ("astro-privatelink demo" + (f" --world {world}" if world != "demo" else "")) if self.demo else \
             "astro-privatelink"
         if self.record is not None:
-            where = self.store.path_for(self.record.cluster_id)
+            where = self.store.path_for(self.record.key)
             if all(self.record.last_state(k) == "done" for k in STEP_KEYS):
                 return f"The setup is complete; its record is in {where}. Run {again} to verify it again."
             return f"Your answers and progress are saved in {where}. Run {again} to resume."

@@ -7,7 +7,9 @@ without asking again. Implements `screens.host.Listings`.
 
 from __future__ import annotations
 
+import gc
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -19,14 +21,20 @@ if TYPE_CHECKING:  # pragma: no cover
     from wizard.core.azure import ClientFactory, SignedInIdentity
 
 GROUP_PAGE = 100  # resource groups handed to the picker at a time
-VNET_PAGE = 250   # VNets handed to the picker at a time
+VNET_PAGE = 250   # VNets handed to the picker at a time (at least)
+EMIT_EVERY = 0.25  # seconds between two pages of VNets handed to the picker
 
 
 def vnet_data(vnet: Any, resource_group: str) -> dict[str, Any]:
     """What the pickers need of a VNet: region, group, subnet names and their address prefixes."""
+    from steps.preflight import free_addresses, subnet_facts
+
     subnets = list(vnet.subnets or [])
+    facts = [subnet_facts(s) for s in subnets]   # where an endpoint can go (issue 13: the subnet picker says)
     return {"location": vnet.location, "resource_group": resource_group, "subnets": [s.name for s in subnets],
-            "prefixes": {s.name: s.address_prefix or ", ".join(s.address_prefixes or []) for s in subnets}}
+            "prefixes": {s.name: s.address_prefix or ", ".join(s.address_prefixes or []) for s in subnets},
+            "free": {f.name: free_addresses(f) for f in facts},
+            "delegated": {f.name: list(f.delegations) for f in facts if f.delegations}}
 
 
 class Listings:
@@ -43,6 +51,19 @@ class Listings:
         identity = self._factory().check_credential()
         self._remember(identity.tenant_id)
         return identity
+
+    def tenants(self) -> list[PickItem]:
+        """The tenants the signed-in account may switch to (GET /tenants; issue 17), each keyed by its id; [] when
+        there is only one, or with a static access token (a token is for one tenant: switching cannot work)."""
+        factory = self._factory()
+        if factory.settings.access_token:
+            return []
+        found = factory.tenants()
+        self._remember(*(t.tenant_id for t in found))
+        if len(found) < 2:
+            return []
+        return [PickItem(t.tenant_id, t.display_name, "  ".join(x for x in (t.default_domain, t.tenant_id) if x))
+                for t in found]
 
     def subscriptions(self) -> list[PickItem]:
         subs = list(self._factory().subscriptions().subscriptions.list())
@@ -75,21 +96,31 @@ class Listings:
         seen = {item.key.lower() for item in first}
         batch: list[PickItem] = []
         notes: list[str] = []
+        last = 0.0
         for v in iter_vnets(self._factory(), subscription_id, notes.append):
-            if (v.id or "").lower() in seen:
+            if v.id.lower() in seen:
                 continue
             batch.append(self._vnet_item(v))
-            if len(batch) >= VNET_PAGE:
+            # A page at a time, but at most EMIT_EVERY apart once the first is out: each page costs the UI thread a
+            # status line and a count, and 50,000 VNets would otherwise be 200 of them while the user types.
+            if len(batch) >= VNET_PAGE and time.monotonic() - last >= EMIT_EVERY:
                 emit(batch)
-                batch = []
+                batch, last = [], time.monotonic()
+                # What was listed stays for the session (the pickers and `_vnets` keep it): take it out of the cyclic
+                # collector's walks. Full collections over the growing heap stalled keystrokes by up to 0.35 s in
+                # bench/picker.py on the huge world (also after the load, had it been unfrozen then). Frozen objects
+                # are still freed by reference counting; only a cycle that was alive here is never collected.
+                gc.freeze()
         emit(batch, note=notes[0] if notes else None)
 
     def _group_vnets(self, subscription_id: str, group: str) -> list[PickItem]:
         """The VNets of one resource group (Virtual Networks - List, scoped to the group)."""
         from azure.core.exceptions import HttpResponseError
 
+        from wizard.core.listings import list_vnet_pages
+
         try:
-            vnets = list(self._factory().network(subscription_id).virtual_networks.list(group))
+            vnets = [v for page in list_vnet_pages(self._factory(), subscription_id, group) for v in page]
         except HttpResponseError as exc:
             # No role on that group (403) or the group is gone (404): nothing to put first; the subscription-wide
             # listing that follows lists what the role allows and says what it left out.
@@ -120,6 +151,25 @@ class Listings:
     def cached_vnet(self, vnet_id: str) -> dict[str, Any] | None:
         with self._lock:
             return self._vnets.get(vnet_id.lower())
+
+    def clusters(self, subscription_id: str, emit: Emit) -> None:
+        """The subscription's AKS clusters (name; group, region, Kubernetes version, private or not) (issue 13)."""
+        from steps.aks import list_clusters
+
+        found = list_clusters(self._factory(), subscription_id)
+        self._remember(*(c.subscription_id for c in found))
+        emit([PickItem(c.id, c.name, "  ".join(x for x in (
+            c.resource_group, c.location, f"Kubernetes {c.kubernetes_version}" if c.kubernetes_version else "",
+            "private" if c.private else "public API server", "" if c.power_state == "Running" else
+            c.power_state.lower()) if x), {"resource_group": c.resource_group}) for c in found])
+
+    def cluster_vnets(self, cluster_id: str) -> tuple[list[str], str, str | None]:
+        """The VNets an AKS cluster's agents run in, where that came from, and a problem (`steps.aks`)."""
+        from steps.aks import cluster_ref, cluster_vnets, read_cluster
+
+        sub, rg, name = cluster_ref(cluster_id, "", "")
+        derived = cluster_vnets(self._factory(), read_cluster(self._factory(), sub, rg, name))
+        return derived.vnet_ids, derived.source, derived.problem
 
     @property
     def vnet_count(self) -> int:

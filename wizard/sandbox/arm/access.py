@@ -2,6 +2,11 @@
 scope, with ARM's AuthorizationFailed / LinkedAuthorizationFailed answers), the `deny_actions` knob (an extra deny on
 top of the roles) and the `deny_global_location` knob (an "allowed locations" policy that refuses location "global").
 
+Tokens are per tenant and expire (`wizard/sandbox/tokens.py`): `authenticate` checks the bearer token against the
+tokens the sandbox issued and remembers, for the rest of the request, whose tenant it is; `check_tenant` refuses a
+subscription of another tenant (401 InvalidAuthenticationTokenTenant) and `visible_subscriptions` lists only the
+token tenant's, as GET /subscriptions does.
+
 `AccessMixin` is part of `ArmService`; routing calls `svc.authorize` for every read and write at the request's
 scope and `svc.authorize_linked` for the resources a PUT links to, and handlers call `svc.check_policy` before they
 change anything. The role model itself (definitions, scopes, wildcards) is `wizard/sandbox/roles.py`.
@@ -9,9 +14,14 @@ change anything. The role model itself (definitions, scopes, wildcards) is `wiza
 
 from __future__ import annotations
 
+import threading
+
 from wizard.sandbox.arm.model import ArmError, Knobs, Request, Target
 from wizard.sandbox.roles import RoleAssignment, permits
-from wizard.sandbox.world import World
+from wizard.sandbox.tokens import TokenBook, TokenClaims, wrong_tenant
+from wizard.sandbox.world import Subscription, World
+
+_CALLER = threading.local()   # the claims of the token of the request this thread is answering
 
 
 class AccessMixin:
@@ -21,8 +31,37 @@ class AccessMixin:
     knobs: Knobs
     token: str
     object_id: str
+    tokens: TokenBook | None = None
+
+    def token_book(self) -> TokenBook:
+        """The issued tokens; made on first use with `self.token` (of the world's tenant) when none was given."""
+        if self.tokens is None:
+            self.tokens = TokenBook()
+            self.tokens.register(self.token, TokenClaims(self.world.tenant_id, self.object_id,
+                                                         "https://management.core.windows.net/", 2**40))
+        return self.tokens
+
+    def caller(self) -> TokenClaims | None:
+        return getattr(_CALLER, "claims", None)
+
+    def caller_tenant(self) -> str:
+        claims = self.caller()
+        return claims.tenant_id if claims else self.world.tenant_id
+
+    def check_tenant(self, sub: Subscription) -> None:
+        """ARM refuses a subscription of another tenant than the token's (see `wrong_tenant`)."""
+        tenant = self.caller_tenant()
+        if tenant.lower() != sub.tenant_id.lower():
+            raise wrong_tenant(tenant, sub.tenant_id)
+
+    def visible_subscriptions(self) -> list[Subscription]:
+        """GET /subscriptions: those of the token's tenant only (a token is for one tenant; `az account list` asks
+        each tenant in turn)."""
+        tenant = self.caller_tenant().lower()
+        return [s for s in self.world.subscriptions.values() if s.tenant_id.lower() == tenant]
 
     def authenticate(self, req: Request) -> None:
+        _CALLER.claims = None
         header = req.headers.get("authorization")
         tid = self.world.tenant_id
         if not header:
@@ -31,10 +70,11 @@ class AccessMixin:
                 f'Bearer authorization_uri="https://login.windows.net/{tid}", error="invalid_token", '
                 'error_description="The authentication failed because of missing \'Authorization\' header."')})
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or token.strip() != self.token:
+        if scheme.lower() != "bearer":
             raise ArmError(401, "InvalidAuthenticationToken", "The access token is invalid.", {
                 "WWW-Authenticate": f'Bearer authorization_uri="https://login.windows.net/{tid}", '
                                     'error="invalid_token", error_description="The access token is invalid."'})
+        _CALLER.claims = self.token_book().check(token.strip(), tid)
 
     def assignments(self) -> list[RoleAssignment]:
         """The role assignments in force: the world's, or for the signed-in principal those the knob names."""
@@ -84,10 +124,10 @@ class AccessMixin:
             raise ArmError(403, "LinkedAuthorizationFailed",
                            f"The client has permission to perform action '{linked_action}' on scope '{scope}', "
                            f"however the linked subscription '{linked_sub}' was not found. ")
-        if sub.tenant_id.lower() != self.world.tenant_id.lower():
+        if sub.tenant_id.lower() != self.caller_tenant().lower():
             raise ArmError(403, "LinkedAuthorizationFailed",
                            f"The client has permission to perform action '{linked_action}' on scope '{scope}', "
-                           f"however the current tenant '{self.world.tenant_id}' is not authorized to access linked "
+                           f"however the current tenant '{self.caller_tenant()}' is not authorized to access linked "
                            f"subscription '{sub.subscription_id}'.")
         if not self.allowed(linked_action, linked_scope):
             raise ArmError(403, "LinkedAuthorizationFailed",

@@ -101,6 +101,8 @@ class Knobs:
     # connect and hear nothing. The sandbox does not evaluate NSG rules itself; tests that add a denying rule
     # set this too, and the product must find the rule through ARM.
     astro_blackhole: bool = False
+    # Seconds an AKS run command takes at least (arm/containerservice.py): its result is 202 until then.
+    aks_run_command_seconds: float = 0.0
     dns_vnet_id: str | None = None
     # Long-running PUTs that end Failed/Canceled through the operation status (see LroFailure).
     lro_failures: list[LroFailure] = field(default_factory=list)

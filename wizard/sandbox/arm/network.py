@@ -78,6 +78,9 @@ def put_vnet(svc: Service, req: Request, target: Target) -> Response:
     else:
         seeds.add_vnet(svc.world, target.sub, target.rg, target.name, location, prefixes, body.get("tags"))
         res, created = _stored(svc.world, target.id), True
+    # Custom DNS servers: DhcpOptions {dnsServers: [ip]} (virtualNetwork.json); an empty list means Azure's DNS.
+    res.props["dhcpOptions"] = {"dnsServers": [str(d) for d in (props.get("dhcpOptions") or {}).get("dnsServers")
+                                               or []]}
     for sub in props.get("subnets") or []:
         _upsert_subnet(svc, f"{res.id}/subnets/{sub.get('name')}", sub.get("name", ""), sub.get("properties") or {})
     return network_created(svc, req, target, res, created, location)

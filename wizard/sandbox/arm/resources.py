@@ -24,10 +24,11 @@ def subscription_json(sub: Subscription) -> dict:
                                      "quotaId": "PayAsYouGo_2014-09-01", "spendingLimit": "Off"}}
 
 
-def tenant_json(tid: str) -> dict:
-    return {"id": f"/tenants/{tid}", "tenantId": tid, "tenantCategory": "Home", "country": "US",
-            "countryCode": "US", "displayName": "Contoso", "domains": ["contoso.onmicrosoft.com"],
-            "defaultDomain": "contoso.onmicrosoft.com", "tenantType": "AAD"}
+def tenant_json(tid: str, name: str = "Contoso", domain: str = "contoso.onmicrosoft.com",
+                category: str = "Home") -> dict:
+    return {"id": f"/tenants/{tid}", "tenantId": tid, "tenantCategory": category, "country": "US",
+            "countryCode": "US", "displayName": name, "domains": [domain],
+            "defaultDomain": domain, "tenantType": "AAD"}
 
 
 def location_json(sub: str, loc: Location) -> dict:

@@ -20,10 +20,10 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from urllib.parse import quote
 
-from wizard.sandbox.arm import network, private_dns, private_endpoints
+from wizard.sandbox.arm import containerservice, network, peering, private_dns, private_endpoints
 from wizard.sandbox.arm.access import AccessMixin
 from wizard.sandbox.arm.lro import LroMixin
 from wizard.sandbox.arm.model import ArmError, Knobs, LoggedRequest, Request, Response, Target, no_type, not_found
@@ -31,8 +31,11 @@ from wizard.sandbox.arm.resources import group_json, group_verb, location_json, 
 from wizard.sandbox.world import (
     DNS_TYPES,
     KNOWN_TYPES,
+    RESOLVER_TYPES,
     T_LINK,
     T_PE,
+    T_PEERING,
+    T_VNET,
     T_ZONE,
     Resource,
     ResourceGroup,
@@ -42,9 +45,9 @@ from wizard.sandbox.world import (
 )
 
 _PUT: dict[str, Callable[[ArmService, Request, Target], Response]] = {
-    **network.PUT, **private_endpoints.PUT, **private_dns.PUT}
+    **network.PUT, **private_endpoints.PUT, **private_dns.PUT, **peering.PUT}
 _DELETE: dict[str, Callable[[ArmService, Request, Target, Resource], Response]] = {
-    **network.DELETE, **private_dns.DELETE}
+    **network.DELETE, **private_dns.DELETE, T_PEERING.lower(): network.delete}
 _VERB_ACTION = {"GET": "read", "HEAD": "read", "PUT": "write", "PATCH": "write", "DELETE": "delete"}
 RG_READ = "Microsoft.Resources/subscriptions/resourceGroups/read"
 # ARM's linked access checks: (type written) -> (where the body names the linked resource, the action needed on it).
@@ -55,6 +58,9 @@ RG_READ = "Microsoft.Resources/subscriptions/resourceGroups/read"
 LINKED_ACCESS: dict[str, tuple[tuple[str, ...], str]] = {
     T_PE.lower(): (("properties", "subnet", "id"), "Microsoft.Network/virtualNetworks/subnets/join/action"),
     T_LINK.lower(): (("properties", "virtualNetwork", "id"), "Microsoft.Network/virtualNetworks/join/action"),
+    # A peering needs peer on the remote VNet (virtual-network-manage-peering, "Permissions":
+    # Microsoft.Network/virtualNetworks/peer/action).
+    T_PEERING.lower(): (("properties", "remoteVirtualNetwork", "id"), "Microsoft.Network/virtualNetworks/peer/action"),
 }
 
 
@@ -74,6 +80,7 @@ class ArmService(AccessMixin, LroMixin):
         self._rng = random.Random(self.knobs.seed)
         self._rng_seed = self.knobs.seed
         self.on_reset: list[Callable[[World], None]] = []
+        self.pod_network: containerservice.PodNetwork | None = None   # set by the Sandbox: what AKS pods see
 
     # ---- bookkeeping ----
     def next_number(self) -> int:
@@ -134,8 +141,13 @@ class ArmService(AccessMixin, LroMixin):
                 "status") == "Approved"
 
     def dns_resources(self) -> list[dict]:
+        """Zones, links and records as GET renders them; then, stored as they are, what the DNS view needs of the
+        network (dns.py): VNets with custom DNS servers and the DNS Private Resolver's resources."""
         with self.lock:
-            return list(self.world.all_resources(DNS_TYPES, approve_after=self.knobs.approve_after))
+            out = list(self.world.all_resources(DNS_TYPES, approve_after=self.knobs.approve_after))
+            out += [r.body for r in self.world.of_type(T_VNET) if (r.props.get("dhcpOptions") or {}).get("dnsServers")]
+            out += [r.body for t in RESOLVER_TYPES for r in self.world.of_type(t)]
+            return out
 
     # ---- entry point ----
     def handle(self, req: Request) -> Response:
@@ -162,9 +174,11 @@ class ArmService(AccessMixin, LroMixin):
         # a principal whose roles are on resource groups still sees its subscription (azure-cli#27586: `az group
         # list` works with such access once the subscription is selected). Unconfirmed which action ARM checks.
         if low == "/subscriptions" and req.method == "GET":
-            return self.page(req, [subscription_json(s) for s in self.world.subscriptions.values()])
-        if low == "/tenants" and req.method == "GET":
-            return self.page(req, [tenant_json(self.world.tenant_id)])
+            return self.page(req, [subscription_json(s) for s in self.visible_subscriptions()])
+        if low == "/tenants" and req.method == "GET":   # every tenant the user is in, whichever the token's is
+            others = self.world.other_tenants.items()
+            return self.page(req, [tenant_json(self.world.tenant_id)] + [
+                tenant_json(tid, name, domain, "ProjectedBy") for tid, (name, domain) in others])
         if lparts[0] != "subscriptions":
             raise ArmError(404, "NotFound", f"The requested path '{path}' was not found.")
         sub = self.require_subscription(parts[1])
@@ -210,7 +224,7 @@ class ArmService(AccessMixin, LroMixin):
             # refused to a principal with Contributor on a resource group only).
             if req.method == "GET":
                 self.authorize(f"{type_}/read", scope)
-            return self.expect(req, "GET", lambda: self.page_resources(req, self.world.of_type(type_, scope)))
+            return self.expect(req, "GET", lambda: self.page_resources(req, self.world.listing(type_, scope)))
         raise ArmError(404, "NotFound", f"The requested path '{req.path}' was not found.")
 
     def route_groups(self, req: Request, sub: str, rest: list[str], lrest: list[str]) -> Response:
@@ -242,6 +256,9 @@ class ArmService(AccessMixin, LroMixin):
             if lsegs[0] == "privatednsoperationstatuses":
                 return self.expect(req, "GET", lambda: self.operation_status(req, segs[1]))
             return self.expect(req, "GET", lambda: self.operation_result(req, segs[1]))
+        if lrest[2] == "microsoft.containerservice" and len(segs) >= 3 and lsegs[0] == "managedclusters" \
+                and lsegs[2] in ("runcommand", "commandresults"):
+            return containerservice.route(self, req, sub, name, segs, lsegs)
         types, names = lsegs[0::2], segs[1::2]
         if lrest[2] == "microsoft.network" and len(lsegs) == 3 and lsegs[0] == "privatednszones" \
                 and lsegs[2] in ("recordsets", "all"):
@@ -309,23 +326,24 @@ class ArmService(AccessMixin, LroMixin):
         sub = self.world.subscription(sub_id)
         if sub is None:
             raise ArmError(404, "SubscriptionNotFound", f"The subscription '{sub_id}' could not be found.")
+        self.check_tenant(sub)
         return sub
 
     # ---- paging ----
-    def page(self, req: Request, items: list) -> Response:
+    def page(self, req: Request, items: Sequence) -> Response:
         try:
             skip = max(0, int(req.query.get("$skiptoken", "0")))
         except ValueError:
             raise ArmError(400, "InvalidSkipToken", "The skip token is invalid.") from None
         size = max(1, int(self.knobs.page_size))
-        chunk = items[skip:skip + size]
+        chunk = list(items[skip:skip + size])
         body: dict = {"value": chunk}
         if skip + size < len(items):
             body["nextLink"] = (f"{self.base_url}{req.raw_path}?api-version={quote(req.api_version)}"
                                 f"&%24skiptoken={skip + size}")
         return Response(200, body)
 
-    def page_resources(self, req: Request, resources: list[Resource]) -> Response:
+    def page_resources(self, req: Request, resources: Sequence[Resource]) -> Response:
         resp = self.page(req, resources)
         now = time.time()
         resp.body["value"] = [self.world.render(r, now, self.knobs.approve_after) for r in resp.body["value"]]
@@ -364,6 +382,7 @@ class ArmService(AccessMixin, LroMixin):
 
     def after_removed(self, res: Resource) -> None:
         network.after_removed(self.world, res)
+        peering.after_removed(self.world, res)
 
     def render(self, res: Resource) -> dict:
         return self.world.render(res, time.time(), self.knobs.approve_after)

@@ -1,0 +1,72 @@
+"""`plan` and `status` on the demo world (setup applied, approval pending): wall time of the command as a fresh
+process, medians of alternating runs, with the interpreter's normal teardown (`wizard.cli.main` then exit, as
+before) and with the quick exit `python -m wizard` now makes after a read-only command; plus the fixed costs
+(Python start, importing azure.mgmt.network, the SDK's transport) measured alone. Target: <= 0.45 s.
+
+    .venv/bin/python bench/cli.py [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from wizard.core.config import SetupConfig
+from wizard.sandbox.server import Sandbox
+
+REPO = Path(__file__).resolve().parents[1]
+NORMAL = "import sys\nfrom wizard.cli import main\nraise SystemExit(main(sys.argv[1:]))"
+
+
+def wall(argv: list[str], env: dict[str, str]) -> float:
+    t0 = time.perf_counter()
+    done = subprocess.run(argv, env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
+    elapsed = time.perf_counter() - t0
+    assert done.returncode in (0, 3), done.stderr[-2000:]
+    return elapsed
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=7)
+    args = ap.parse_args()
+    print(f"load average before: {os.getloadavg()}")
+    with Sandbox(world="demo") as sb, tempfile.TemporaryDirectory(prefix="astro-pl-bench-") as tmp:
+        sb.knobs.lro_seconds = {"privateEndpoint": 0.2, "privateDnsZone": 0.1, "virtualNetworkLink": 0.1,
+                                "delete": 0.05, "visibility": 0.0}
+        sb.knobs.poll_retry_after_ms = 50
+        config = Path(tmp) / "setup.toml"
+        config.write_text(SetupConfig(alias=sb.demo_alias, api_url=sb.demo_api_url, subscription_id=sb.subscription_id,
+                                      resource_group="rg-aks-prod", vnet="vnet-aks-prod",
+                                      subnet="snet-private-endpoints").to_toml())
+        env = dict(os.environ, **sb.env(), ASTRO_PL_STATE_DIR=str(Path(tmp) / "state"))
+        py = sys.executable
+        wall([py, "-m", "wizard", "apply", "--config", str(config), "--yes", "--no-wait"], env)
+        cases = {
+            "python -c pass": [py, "-c", "pass"],
+            "import azure.mgmt.network": [py, "-c", "import azure.mgmt.network"],
+            "import azure-core + requests transport": [py, "-c", "import azure.mgmt.core, "
+                                                       "azure.core.pipeline.transport._requests_basic"],
+        }
+        for command in ("plan", "status"):
+            argv = [command, "--config", str(config), "--json"]
+            cases[f"{command}, normal exit"] = [py, "-c", NORMAL, *argv]
+            cases[f"{command}, python -m wizard"] = [py, "-m", "wizard", *argv]
+        times: dict[str, list[float]] = {k: [] for k in cases}
+        for _ in range(args.runs):
+            for name, argv in cases.items():   # interleaved, so load changes hit every case alike
+                times[name].append(wall(argv, env))
+    for name, values in times.items():
+        print(f"  {name:40} median {statistics.median(values):.3f} s  (min {min(values):.3f}, max {max(values):.3f})")
+    print(f"load average after: {os.getloadavg()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
