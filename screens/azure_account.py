@@ -235,6 +235,8 @@ class AzureAccountScreen(WizardScreen):
         cfg = self.wizard.config
         if cfg.subscription_id and cfg.subscription_id.lower() != sub.lower() and (cfg.resource_group or cfg.vnet):
             cfg.resource_group, cfg.vnet, cfg.subnet, cfg.linked_vnets = "", "", "", []
+            if not cfg.dns_subscription_id:  # a zone group named in the old subscription means nothing in the new
+                cfg.dns_resource_group = None
             self.notify("Another subscription: choose the resource group, VNet and subnet again.", timeout=6)
         cfg.subscription_id = sub
         self.wizard.save_answers()

@@ -60,6 +60,11 @@ class Listings(Protocol):
         """The VNets an AKS cluster's agents run in, the sentence saying where from, and a problem (or None)."""
         ...
 
+    def astro_zones(self, subscription_ids: list[str]) -> tuple[list[str], list[str]]:
+        """The ids of the `external.astronomer.run` private DNS zones in these subscriptions, and the subscriptions
+        whose zones could not be listed (no role there) (issue 15)."""
+        ...
+
 
 class WizardHost(Protocol):
     """The App as the screens see it: the answers, the step states, navigation, engines and a few services.

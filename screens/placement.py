@@ -1,7 +1,10 @@
 """Screen 3: where the endpoint goes. It starts with the agents' AKS cluster (a live list with type-ahead): choosing
 one fills the resource group and the VNet (every VNet of its node pools is linked; for a VNet AKS manages, the
 `aks-vnet-*` of its node resource group, said plainly) and leaves the subnet to choose. The manual path (resource
-group -> VNet -> subnet) stays for agents that run elsewhere. Names and extra VNets follow."""
+group -> VNet -> subnet) stays for agents that run elsewhere. Names and extra VNets follow; an extra VNet may live in
+another subscription (its subscription is picked first), and so may the DNS zone (the "DNS zone" row: with the
+endpoint, an existing zone found in a subscription the account can read, or a resource group of any subscription;
+issue 15)."""
 
 from __future__ import annotations
 
@@ -16,8 +19,9 @@ from textual.message import Message
 from textual.widgets import Button, Input, Static
 
 from screens.base import WizardScreen
-from screens.messages import VnetRead
+from screens.messages import SubscriptionsListed, VnetRead
 from screens.widgets.picker import Emit, Loader, PickerScreen, PickItem
+from screens.zone_choice import chosen_key, set_zone_place, zone_choices, zone_place_line
 from wizard.core.config import SetupConfig
 from wizard.core.constants import DEFAULT_ENDPOINT_NAME
 from wizard.core.ids import parse_id, resource_group_of, vnet_id, vnet_name_of
@@ -40,16 +44,25 @@ def subnet_choices(details: dict) -> tuple[list[PickItem], str | None]:
     prefixes, free, delegated = details.get("prefixes", {}), details.get("free"), details.get("delegated", {})
     items: list[PickItem] = []
     left_out: list[str] = []
+    gateway: list[str] = []
     for name in details.get("subnets", []):
         if name in delegated:
             left_out.append(f"{name} (delegated to {', '.join(delegated[name])})")
         elif free is not None and free.get(name, 1) < 1:
             left_out.append(f"{name} (no free address)")
+        elif name.lower() == "gatewaysubnet":
+            # MicrosoftDocs/azure-docs articles/vpn-gateway/vpn-gateway-about-vpn-gateway-settings.md, "Gateway
+            # subnet": the VPN/ExpressRoute gateway's VMs go there; "Never deploy anything else ... to the gateway
+            # subnet."
+            gateway.append(name)
         else:
             room = f"  {free[name]} free" if free is not None and name in free else ""
             items.append(PickItem(name, name, f"{prefixes.get(name, '')}{room}"))
-    note = ("Not offered, Azure creates no endpoint there: " + "; ".join(left_out) + ".") if left_out else None
-    return items, note
+    notes = ["Not offered, Azure creates no endpoint there: " + "; ".join(left_out) + "."] if left_out else []
+    if gateway:
+        notes.append(f"Not offered: {', '.join(gateway)} (the VPN/ExpressRoute gateway's subnet, where Microsoft says "
+                     "to deploy nothing else).")
+    return items, " ".join(notes) or None
 
 
 def full_vnet_id(config: SetupConfig, ref: str) -> str:
@@ -62,6 +75,7 @@ class PlacementScreen(WizardScreen):
     HEADING = "Where the private endpoint goes"
     vnet_source = ""                 # where the VNet came from, when a cluster gave it
     cluster_vnets: list[str] = []    # the VNets the chosen cluster gave
+    subscriptions: list[PickItem] | None = None   # the account's subscriptions, once listed (for "Add a VNet")
     BINDINGS = [Binding("ctrl+k", "pick_cluster", "AKS cluster", id="pick-cluster"),
                 Binding("ctrl+g", "pick_rg", "Resource group", id="pick-rg"),
                 Binding("ctrl+l", "add_link", "Link a VNet", id="add-link")]
@@ -91,6 +105,11 @@ class PlacementScreen(WizardScreen):
         with Horizontal(classes="step-actions"):
             yield Button("Add a VNet (Ctrl+L)", id="add-link-button", compact=True)
             yield Button("Remove the last", id="remove-link-button", compact=True)
+        yield Static("Where the private DNS zone goes (optional)", classes="label")
+        with Horizontal(classes="field-row", id="zone-row"):
+            yield Static("DNS zone", classes="field-name")
+            yield Static("", id="zone-value", classes="field-value", markup=False)
+            yield Button("Change", id="zone-button", compact=True)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -145,6 +164,7 @@ class PlacementScreen(WizardScreen):
             links.append("  none: only the VNet above is linked", style="dim")
         self.query_one("#links", Static).update(links)
         self.query_one("#remove-link-button", Button).disabled = not cfg.linked_vnets
+        self.query_one("#zone-value", Static).update(r(zone_place_line(cfg)))
         self.wizard.refresh_checklists()
 
     def _check_names(self) -> None:
@@ -320,13 +340,58 @@ class PlacementScreen(WizardScreen):
 
     @on(Button.Pressed, "#add-link-button")
     def action_add_link(self) -> None:
+        """The subscription of the other VNet first (the endpoint's is highlighted; skipped when the account sees
+        only one), then that subscription's VNets."""
         if not self.wizard.config.subscription_id:
             return
+        if self.subscriptions is not None:
+            self._pick_link_subscription(self.subscriptions)
+            return
+        self.say("Listing your subscriptions...")
+        self.list_subscriptions()
+
+    @work(thread=True, exclusive=True, group="placement-subscriptions")
+    def list_subscriptions(self) -> None:
+        try:
+            items = self.wizard.listings.subscriptions()
+        except Exception as exc:
+            self.post_message(SubscriptionsListed([], self.wizard.explain(exc)))
+            return
+        self.post_message(SubscriptionsListed(items))
+
+    @on(SubscriptionsListed)
+    def _subscriptions_listed(self, message: SubscriptionsListed) -> None:
+        if message.error is not None:
+            self.say(message.error, error=True)
+            return
+        self.say("")
+        self.subscriptions = message.items
+        self._pick_link_subscription(message.items)
+
+    def _pick_link_subscription(self, subs: list[PickItem]) -> None:
+        own = self.wizard.config.subscription_id
+        if len(subs) <= 1:
+            self._pick_link_vnet(own, "")
+            return
+        selected = next((s.key for s in subs if s.key.lower() == own.lower()), None)
+        self.app.push_screen(PickerScreen(
+            "Subscription of the other VNet", "subscriptions", items=subs, selected=selected,
+            redact=self.wizard.redact_line, explain=self.wizard.explain,
+            help_text="Where the other VNet with Remote Execution Agents lives: the endpoint's subscription is "
+                      "highlighted (Enter); pick another for a VNet in another subscription (a spoke)."),
+            self._link_subscription_chosen)
+
+    def _link_subscription_chosen(self, item: PickItem | None) -> None:
+        if item is not None:
+            self._pick_link_vnet(item.key, item.label)
+
+    def _pick_link_vnet(self, subscription_id: str, name: str) -> None:
+        other = subscription_id.lower() != self.wizard.config.subscription_id.lower()
+        where = f" in subscription {self.wizard.redact_line(name or subscription_id)}" if other else ""
         self.app.push_screen(self._picker(
-            "Another VNet to link", "virtual networks",
-            partial(self.wizard.listings.vnets, self.wizard.config.subscription_id),
-            help_text="A VNet where other Remote Execution Agents run; it is linked to the same private DNS zone."),
-            self._link_chosen)
+            "Another VNet to link", "virtual networks", partial(self.wizard.listings.vnets, subscription_id),
+            help_text=f"A VNet{where} where other Remote Execution Agents run; it is linked to the same private DNS "
+                      "zone."), self._link_chosen)
 
     def _link_chosen(self, item: PickItem | None) -> None:
         if item is None:
@@ -346,6 +411,56 @@ class PlacementScreen(WizardScreen):
             self.wizard.config.linked_vnets.pop()
             self.wizard.save_answers()
             self.refresh_content()
+
+    # -- where the DNS zone goes (issue 15) -------------------------------------------------------------------
+    @on(Button.Pressed, "#zone-button")
+    def pick_zone(self) -> None:
+        """With the endpoint, an existing zone found in a readable subscription, or a resource group of any."""
+        cfg = self.wizard.config
+        if not cfg.subscription_id:
+            self.say("Choose the subscription first.", error=True)
+            return
+        listings = self.wizard.listings
+
+        def load(emit: Emit) -> None:
+            subs = listings.subscriptions()
+            self.subscriptions = subs
+            zones, unread = listings.astro_zones([s.key for s in subs])
+            items, note = zone_choices(subs, zones, unread, cfg)
+            emit(items, note=note)
+
+        self.app.push_screen(self._picker(
+            "Where the private DNS zone goes", "places for the zone", load, selected=chosen_key(cfg),
+            help_text="With the endpoint (its subscription and resource group) unless your zones live elsewhere, "
+                      "such as a connectivity subscription: an existing external.astronomer.run zone is listed with "
+                      "where it is; or pick a subscription, then a resource group, for a new zone."), self._zone_chosen)
+
+    def _zone_chosen(self, item: PickItem | None) -> None:
+        if item is None:
+            return
+        kind, cfg = item.data.get("kind"), self.wizard.config
+        if kind == "subscription":
+            sub = item.data["subscription"]
+            same = sub.lower() == cfg.zone_subscription.lower()
+            self.app.push_screen(self._picker(
+                "Resource group of the DNS zone", "resource groups", partial(self.wizard.listings.resource_groups, sub),
+                selected=cfg.zone_resource_group if same else None,
+                help_text="Where the external.astronomer.run zone is created (an existing one linked to your agents' "
+                          "VNets is reused instead)."), partial(self._zone_group_chosen, sub))
+            return
+        if kind == "zone":
+            set_zone_place(cfg, item.data["subscription"], item.data["resource_group"])
+        else:
+            set_zone_place(cfg, None, None)
+        self.wizard.save_answers()
+        self.refresh_content()
+
+    def _zone_group_chosen(self, subscription_id: str, item: PickItem | None) -> None:
+        if item is None:
+            return
+        set_zone_place(self.wizard.config, subscription_id, item.key)
+        self.wizard.save_answers()
+        self.refresh_content()
 
     @work(thread=True, exclusive=True, group="placement-vnet")
     def load_vnet_details(self) -> None:

@@ -1,4 +1,5 @@
-"""Screen 4: the plan of every step (create, reuse, conflict) before anything is written."""
+"""Screen 4: the plan of every step (create, reuse, conflict) before anything is written. A setup across
+subscriptions (issue 15) gets one line naming the subscription of each part above the plan."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from textual.widgets import Button, LoadingIndicator, Static
 from screens.base import WizardScreen
 from screens.messages import ExportWritten, PlansRead
 from screens.widgets.wrap import Hanging
+from screens.zone_choice import subscriptions_line
 from steps.registry import BY_KEY
 from wizard.core.states import ACTION_WORDS, look
 
@@ -71,6 +73,7 @@ class ReviewScreen(WizardScreen):
 
     def compose_content(self) -> ComposeResult:
         yield Static("Read-only so far: nothing is written to Azure until you press Create.", classes="help")
+        yield Static("", id="review-subscriptions", classes="help", markup=False)
         yield LoadingIndicator(id="review-loading")
         yield Static("Reading what exists in Azure...", id="review-status", classes="muted", markup=False)
         yield Static("", id="plans", markup=False)
@@ -84,6 +87,9 @@ class ReviewScreen(WizardScreen):
         self.plans: list[Plan] | None = None
         self.allow_update: set[str] = set(self.wizard.allow_update)
         self.query_one("#review-actions").display = False
+        across = subscriptions_line(self.wizard.config)
+        self.query_one("#review-subscriptions", Static).update(self.wizard.redact_line(across))
+        self.query_one("#review-subscriptions").display = bool(across)
         self.set_next(False, reason="Wait: Azure is still being read; Create lights up when the plan is shown.")
         self.action_replan()
 

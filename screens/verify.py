@@ -66,8 +66,25 @@ class VerifyScreen(WizardScreen):
 
     @on(Button.Pressed, "#verify-from-aks")
     def action_from_aks(self) -> None:
-        if self.wizard.config.aks_cluster:
+        cluster = self.wizard.config.aks_cluster
+        if not cluster:
+            return
+        if self.wizard.config.aks_namespace:
             self.action_rerun(from_aks=True)
+            return
+        # Asked once, before the first run in the cluster: the agents' namespace, saved with the answers (issue 13).
+        from screens.namespace_dialog import NamespaceScreen
+
+        name = self.wizard.redact_line(cluster.rstrip("/").rsplit("/", 1)[-1])
+        self.app.push_screen(NamespaceScreen(name), self._namespace_chosen)
+
+    def _namespace_chosen(self, namespace: str | None) -> None:
+        if namespace is None:
+            self.say("Nothing ran in the cluster: Ctrl+K asks for the namespace again.")
+            return
+        self.wizard.config.aks_namespace = namespace
+        self.wizard.save_answers()
+        self.action_rerun(from_aks=True)
 
     @work(thread=True, exclusive=True, group="astro-health")
     def read_health(self) -> None:
@@ -95,9 +112,9 @@ class VerifyScreen(WizardScreen):
             from steps.verify.in_cluster import InClusterRequest
 
             engine = self.wizard.make_engine()
-            cluster = self.wizard.config.aks_cluster
+            cluster, namespace = self.wizard.config.aks_cluster, self.wizard.config.aks_namespace
             report = run_verify(engine.ctx, nameserver=self.wizard.nameserver,
-                                from_aks=InClusterRequest(cluster) if from_aks and cluster else None)
+                                from_aks=InClusterRequest(cluster, namespace) if from_aks and cluster else None)
         except Exception as exc:
             self.post_message(VerifyFinished(None, self.wizard.explain(exc)))
             return

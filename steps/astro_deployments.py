@@ -9,11 +9,18 @@ Remote Execution Agent (the API has no per-agent endpoint that we found).
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+from weakref import WeakKeyDictionary
 
 from wizard.core.config import SetupConfig
 from wizard.core.validate import check_api_url
+
+if TYPE_CHECKING:  # pragma: no cover
+    from steps.context import SetupContext
 
 
 class DeploymentReader(Protocol):
@@ -84,23 +91,81 @@ def resolve_api_url(config: SetupConfig, api: DeploymentReader) -> list[str]:
         return []
     if not config.organization_id:
         return ["[astro] deployment_id needs [astro] organization_id too (the Deployment's Organization id)."]
-    dep = api.deployment(config.organization_id, config.deployment_id)
-    clusters = {str(c.get("id")): c for c in api.clusters(config.organization_id)}
-    choice = choice_of(dep, clusters)
+    choice = read_choice(api, config.organization_id, config.deployment_id)
+    if not choice.reason and not config.api_url.strip():
+        config.api_url = choice.api_url
+    return deployment_problems(config.api_url, choice)
+
+
+def read_choice(api: DeploymentReader, org: str, deployment_id: str) -> DeploymentChoice:
+    """The Deployment and its Organization's clusters, as the picker sees them (AstroApiError when unreadable)."""
+    dep = api.deployment(org, deployment_id)
+    clusters = {str(c.get("id")): c for c in api.clusters(org)}
+    return choice_of(dep, clusters)
+
+
+def deployment_problems(api_url: str, choice: DeploymentChoice) -> list[str]:
+    """Pure: why the config's `api_url` (empty: none given) and the Deployment it names cannot go together."""
     if choice.reason:
         return [f"The Deployment {choice.name or choice.id} cannot be used here: {choice.reason}; choose a Remote "
                 "Execution Deployment on an Azure cluster ([astro] deployment_id)."]
-    if not config.api_url.strip():
-        config.api_url = choice.api_url
-        return []
-    if not same_url(config.api_url, choice.api_url):
-        return [f"[astro] api_url {config.api_url} is not the Remote Execution API URL Astro gives for the Deployment "
-                f"{choice.name} ({choice.api_url}): remove api_url to use Astro's, or fix deployment_id."]
+    if api_url.strip() and not same_url(api_url, choice.api_url):
+        return [f"[astro] api_url {api_url} is not the Remote Execution API URL Astro gives for the Deployment "
+                f"{choice.name or choice.id} ({choice.api_url}): remove api_url to use Astro's, or fix deployment_id."]
     expected = check_api_url(choice.api_url).cluster_id
     if expected and choice.cluster_id and expected != choice.cluster_id:
         return [f"The Deployment {choice.name} is on cluster {choice.cluster_id}, but its API URL names "
                 f"{expected}: ask Astronomer support which is right."]
     return []
+
+
+class DeploymentLookup:
+    """`[astro] deployment_id` read once through the Astro API a front end opens (`open_api`: a context manager of a
+    DeploymentReader; the token stays in the front end's memory). Step 1 reads it in inspect; a failed read is not
+    kept, so the next inspection asks again."""
+
+    def __init__(self, open_api: Callable[[], AbstractContextManager[DeploymentReader]]) -> None:
+        self._open_api = open_api
+        self._read: dict[tuple[str, str], DeploymentChoice] = {}
+        self._lock = threading.Lock()
+
+    def choice(self, org: str, deployment_id: str) -> DeploymentChoice:
+        with self._lock:
+            key = (org, deployment_id)
+            if key not in self._read:
+                with self._open_api() as api:
+                    self._read[key] = read_choice(api, org, deployment_id)
+            return self._read[key]
+
+    def remember(self, org: str, deployment_id: str, choice: DeploymentChoice) -> None:
+        """What a front end already read (to fill api_url), so step 1 does not ask again."""
+        with self._lock:
+            self._read[(org, deployment_id)] = choice
+
+
+# The lookup a front end gave one setup's context (SetupContext has no slot for it; a weak key: it goes with it).
+_LOOKUPS: WeakKeyDictionary[SetupContext, DeploymentLookup] = WeakKeyDictionary()
+
+
+def attach_lookup(ctx: SetupContext, lookup: DeploymentLookup) -> None:
+    """Let step 1 of this context check `[astro] deployment_id` against `[astro] api_url`."""
+    _LOOKUPS[ctx] = lookup
+
+
+def deployment_for_inputs(ctx: SetupContext) -> tuple[DeploymentChoice | None, str | None]:
+    """Step 1's read of `[astro] deployment_id` when the config also gives api_url: (the Deployment as Astro gives
+    it, None) or (None, a warning when Astro could not be asked); (None, None) when there is nothing to check or the
+    front end attached no Astro API."""
+    from wizard.core.astro_api import AstroApiError
+
+    cfg = ctx.config
+    lookup = _LOOKUPS.get(ctx)
+    if lookup is None or not (cfg.deployment_id and cfg.organization_id and cfg.api_url.strip()):
+        return None, None
+    try:
+        return lookup.choice(cfg.organization_id, cfg.deployment_id), None
+    except AstroApiError as exc:
+        return None, f"The Deployment in [astro] deployment_id could not be checked against api_url: {exc}"
 
 
 @dataclass(frozen=True)

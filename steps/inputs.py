@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import partial
 
+from steps.astro_deployments import DeploymentChoice, deployment_for_inputs, deployment_problems
 from steps.base import Action, Outcome, Plan, Progress, State, Step, retry_after_seconds
 from steps.context import LookupProblem, SetupContext, refused
 from steps.network_facts import peering_findings, transit_notes
@@ -31,6 +32,12 @@ class InputsObservation:
     vnet_name: str | None = None
     vnet_subscription: str | None = None
     visible: bool | None = None
+    # `[astro] deployment_id` as Astro gives it, read when the config also gives api_url (issue 14); the plan compares
+    # them. deployment_api_url None: not read.
+    deployment_name: str | None = None
+    deployment_api_url: str | None = None
+    deployment_cluster_id: str | None = None
+    deployment_reason: str | None = None
 
 
 class CheckInputs(Step[InputsObservation, None]):
@@ -39,6 +46,12 @@ class CheckInputs(Step[InputsObservation, None]):
     def inspect(self, ctx: SetupContext) -> InputsObservation:
         cfg = ctx.config
         obs = InputsObservation(problems=cfg.problems(), warnings=cfg.warnings())
+        deployment, unread = deployment_for_inputs(ctx)
+        if unread:
+            obs.warnings.append(unread)
+        if deployment is not None:
+            obs.deployment_name, obs.deployment_api_url = deployment.name, deployment.api_url
+            obs.deployment_cluster_id, obs.deployment_reason = deployment.cluster_id, deployment.reason
         if obs.problems:
             return obs
         problem = self._group_problem(
@@ -201,9 +214,9 @@ class CheckInputs(Step[InputsObservation, None]):
         raise AssertionError("unreachable")
 
     def plan(self, ctx: SetupContext, observation: InputsObservation) -> Plan[None]:
-        if observation.problems:
-            return Plan(self.key, Action.FAILED, observation.problems[0], details=observation.problems[1:],
-                        warnings=observation.warnings)
+        problems = self._deployment_problems(ctx, observation) + observation.problems
+        if problems:
+            return Plan(self.key, Action.FAILED, problems[0], details=problems[1:], warnings=observation.warnings)
         if observation.visible is None:
             return Plan(self.key, Action.DONE,
                         f"Inputs check out, but whether the alias is visible to subscription "
@@ -214,6 +227,17 @@ class CheckInputs(Step[InputsObservation, None]):
                     f"Alias visible to subscription {observation.vnet_subscription}; endpoint goes to "
                     f"{observation.vnet_name}/{ctx.config.subnet} in {observation.region}.",
                     warnings=observation.warnings)
+
+    @staticmethod
+    def _deployment_problems(ctx: SetupContext, observation: InputsObservation) -> list[str]:
+        """The config's api_url against the Deployment Astro gives for `[astro] deployment_id` (both shown)."""
+        if observation.deployment_api_url is None:
+            return []
+        choice = DeploymentChoice(id=ctx.config.deployment_id or "", name=observation.deployment_name or "",
+                                  workspace="", cluster_id=observation.deployment_cluster_id or "", cluster_name="",
+                                  status="", api_url=observation.deployment_api_url,
+                                  reason=observation.deployment_reason)
+        return deployment_problems(ctx.config.api_url, choice)
 
     def apply(self, ctx: SetupContext, plan: Plan[None], progress: Progress) -> Outcome:
         state = State.DONE if plan.action is Action.DONE else State.FAILED

@@ -50,6 +50,8 @@ def test_pick_the_cluster_then_verify_from_inside(sandbox, tmp_path):
             assert app.verify_state == "failed" and app.screen.report.outside_vnet
             app.verify_state = None
             await pilot.press("ctrl+k")   # from the AKS cluster
+            await wait_for(pilot, lambda: screen_name(app) == "NamespaceScreen", what="the namespace question")
+            await pilot.press("enter")    # empty: the default namespace (asked once: tests/test_aks_namespace.py)
             await wait_for(pilot, lambda: app.verify_state is not None, timeout=30, what="in-cluster report")
             report = app.screen.report
             inside = [c for c in report.checks if c.where == "AKS cluster aks-prod"]

@@ -186,6 +186,6 @@ def cmd_report(args: argparse.Namespace, engine: Engine) -> int:
         cluster = cluster or engine.config.aks_cluster
         if cluster:
             verify = run_verify(engine.ctx, nameserver=dns_server_from_env(), ca_file=getattr(args, "ca_file", None),
-                                from_aks=InClusterRequest(cluster))
+                                from_aks=InClusterRequest(cluster, engine.config.aks_namespace))
     print(render_report(engine, redact=redact, config_path=args.config, transcript_path=log, verify=verify), end="")
     return 0

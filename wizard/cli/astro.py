@@ -17,6 +17,7 @@ from wizard.console import confirm, err, say
 from wizard.core.sanitize import clean_line
 
 if TYPE_CHECKING:  # pragma: no cover
+    from steps.astro_deployments import DeploymentLookup
     from wizard.core.astro_api import AstroApi
     from wizard.core.config import SetupConfig
     from wizard.engine import Engine
@@ -31,27 +32,42 @@ def api_for(args: argparse.Namespace) -> AstroApi:
     return AstroApi(AstroApiSettings.from_env(ca_file=getattr(args, "ca_file", None)))
 
 
-def resolve_config(config: SetupConfig, args: argparse.Namespace) -> None:
-    """Fill api_url from `[astro] deployment_id`; ConfigError (exit 2) when it disagrees or cannot be read. A config
-    without deployment_id is left alone (the manual path)."""
-    from steps.astro_deployments import resolve_api_url
+# The commands whose step 1 (steps/inputs.py) shows a given api_url that disagrees with the Deployment (issue 14).
+STEP_ONE_COMMANDS = ("plan", "status", "apply", "export")
+
+
+def resolve_config(config: SetupConfig, args: argparse.Namespace) -> DeploymentLookup | None:
+    """Fill api_url from `[astro] deployment_id`; ConfigError (exit 2) when it cannot be filled or the Deployment
+    cannot be used. A given api_url is checked against the Deployment by step 1 for plan/status/apply/export (the
+    lookup returned goes to the engine's context: `attach_lookup`), here for the other commands. A config without
+    deployment_id is left alone (the manual path): None."""
+    from steps.astro_deployments import DeploymentLookup, deployment_problems
     from wizard.core.astro_api import AstroApiError
     from wizard.core.config import ConfigError
 
     if not config.deployment_id:
-        return
+        return None
+    lookup = DeploymentLookup(lambda: api_for(args))
+    given = bool(config.api_url.strip())
+    if given and config.organization_id and getattr(args, "setup_command", "") in STEP_ONE_COMMANDS:
+        return lookup   # read by step 1's inspect, shown as its problem
+    if not config.organization_id:
+        raise ConfigError("[astro] deployment_id needs [astro] organization_id too (the Deployment's Organization id).")
     try:
-        with api_for(args) as api:
-            problems = resolve_api_url(config, api)
+        choice = lookup.choice(config.organization_id, config.deployment_id)
     except AstroApiError as exc:
-        if config.api_url.strip():
+        if given:
             err(f"warning: the Deployment in [astro] deployment_id could not be checked against api_url: {exc}")
-            return
+            return None
         if exc.kind in ("token", "not_found", "forbidden", "invalid"):
             raise ConfigError(str(exc)) from None   # the config or the token must change: exit 2
         raise   # throttled, network, server: exit 1, a rerun may work
+    if not given and not choice.reason:
+        config.api_url = choice.api_url
+    problems = deployment_problems(config.api_url, choice)
     if problems:
         raise ConfigError("\n".join(problems))
+    return lookup
 
 
 def health_of(config: SetupConfig, args: argparse.Namespace) -> Any:

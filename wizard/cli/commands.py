@@ -36,7 +36,7 @@ def make_engine(args: argparse.Namespace, on_event: Any = None, allow_update: se
 
     settings = AzureSettings.from_args(args)
     config = load_config(args.config)
-    resolve_config(config, args)   # [astro] deployment_id: api_url from the Astro API (issue 14)
+    astro = resolve_config(config, args)   # [astro] deployment_id: api_url from the Astro API (issue 14)
     _default_subscription(config, settings)   # no [azure] subscription_id: az account show's (issue 17)
     from wizard.cli.aks import derive_from_cluster
 
@@ -48,6 +48,10 @@ def make_engine(args: argparse.Namespace, on_event: Any = None, allow_update: se
         args.vnet_source = None   # these work from the setup record too: say it, and go on without the cluster
         err(f"{exc} (going on without the cluster's VNets)")
     engine = Workspace(settings).engine(config, allow_update=allow_update, on_event=on_event)
+    if astro is not None:   # step 1 checks a given api_url against the Deployment (issue 14)
+        from steps.astro_deployments import attach_lookup
+
+        attach_lookup(engine.ctx, astro)
     if engine.record_message:
         err(engine.record_message)
     return engine
@@ -217,7 +221,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if not cluster:
             err("--from-aks needs the agents' AKS cluster: give it (--from-aks NAME) or set [aks] cluster.")
             return 2
-        from_aks = InClusterRequest(cluster, args.aks_namespace, args.aks_timeout)
+        namespace = args.aks_namespace or engine.config.aks_namespace   # the flag, else [aks] namespace
+        if args.aks_namespace:
+            from wizard.core.kube_names import namespace_problems
+
+            bad = namespace_problems(args.aks_namespace)
+            if bad:
+                err(f"--aks-namespace: {bad[0]}")
+                return 2
+        from_aks = InClusterRequest(cluster, namespace, args.aks_timeout)
     report = run_verify(engine.ctx, nameserver=nameserver, timeout=args.timeout, ca_file=args.ca_file,
                         from_aks=from_aks)
     from wizard.cli.astro import health_of

@@ -16,6 +16,7 @@ TOML layout (names kept stable; other tools and checks rely on them):
                link_name = "{vnet}-astro-link" (optional template)
     [aks]      cluster = "<name in [azure] resource_group, or a full resource id>" (optional: the agents' AKS
                cluster; with it [endpoint] vnet may be left out and is derived from the cluster; issue 13)
+               namespace = "..." (optional: the agents' namespace, where `verify --from-aks` runs its probe pod)
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 
 from wizard.core.constants import DEFAULT_ENDPOINT_NAME
 from wizard.core.ids import parse_id, resource_group_of, same_id, vnet_id, vnet_name_of
+from wizard.core.kube_names import namespace_problems
 from wizard.core.validate import (
     check_alias,
     check_api_url,
@@ -68,6 +70,7 @@ class SetupConfig:
     deployment_id: str | None = None
     aks_cluster: str | None = None   # [aks] cluster: the agents' AKS cluster (steps/aks.py derives the VNets)
     dns_subscription_id: str | None = None   # [dns] subscription_id: the zone's subscription (issue 15)
+    aks_namespace: str | None = None   # [aks] namespace: where the in-cluster probe runs (issue 13)
 
     @property
     def cluster_id(self) -> str | None:
@@ -113,6 +116,8 @@ class SetupConfig:
                 out.append(f"[dns] linked_vnets: '{vnet}' is not a virtual network resource id "
                            "(/subscriptions/.../resourceGroups/.../providers/Microsoft.Network/virtualNetworks/NAME).")
         out += self.link_name_problems()
+        if self.aks_namespace is not None:
+            out += [f"[aks] namespace: {p}" for p in namespace_problems(self.aks_namespace)]
         return out
 
     def link_name_problems(self) -> list[str]:
@@ -174,8 +179,10 @@ class SetupConfig:
             lines.append(f"subscription_id = {q(self.dns_subscription_id)}")
         if self.link_name:
             lines.append(f"link_name = {q(self.link_name)}")
-        if self.aks_cluster:
-            lines += ["", "[aks]", f"cluster = {q(self.aks_cluster)}"]
+        if self.aks_cluster or self.aks_namespace:
+            lines += ["", "[aks]"]
+            lines += [f"{key} = {q(value)}" for key, value in (("cluster", self.aks_cluster),
+                                                               ("namespace", self.aks_namespace)) if value]
         return "\n".join(lines) + "\n"
 
 
@@ -205,7 +212,7 @@ _SECTIONS: dict[str, dict[str, str]] = {
                  "region": "region"},
     "dns": {"linked_vnets": "linked_vnets", "resource_group": "dns_resource_group", "link_name": "link_name",
             "subscription_id": "dns_subscription_id"},
-    "aks": {"cluster": "aks_cluster"},
+    "aks": {"cluster": "aks_cluster", "namespace": "aks_namespace"},
 }
 
 
@@ -244,7 +251,7 @@ def parse_config(text: str, *, source: str = "config") -> SetupConfig:
     if problems:
         raise ConfigError("\n".join(problems))
     for optional in ("nic_name", "region", "dns_resource_group", "link_name", "organization_id", "deployment_id",
-                     "aks_cluster", "dns_subscription_id"):
+                     "aks_cluster", "dns_subscription_id", "aks_namespace"):
         if values.get(optional) == "":
             values[optional] = None
     _split_group_id(values, source)

@@ -331,6 +331,11 @@ class PlainQuestions:
                     for f in facts if not usable(f)]
         if left_out:
             self.say(clean_line("  Not offered, Azure creates no endpoint there: " + "; ".join(left_out) + "."))
+        gateway = [f.name for f in offered if f.name.lower() == "gatewaysubnet"]   # as screens/placement.py says why
+        if gateway:
+            offered = [f for f in offered if f.name not in gateway]
+            self.say(clean_line(f"  Not offered: {', '.join(gateway)} (the VPN/ExpressRoute gateway's subnet, where "
+                                "Microsoft says to deploy nothing else)."))
         if not offered:
             self.say(f"  {vnet.name} has no subnet that can hold the endpoint: add one in the Azure portal (any size "
                      "from /28), then run again.")

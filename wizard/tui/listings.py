@@ -171,6 +171,31 @@ class Listings:
         derived = cluster_vnets(self._factory(), read_cluster(self._factory(), sub, rg, name))
         return derived.vnet_ids, derived.source, derived.problem
 
+    def astro_zones(self, subscription_ids: list[str]) -> tuple[list[str], list[str]]:
+        """The ids of the `external.astronomer.run` private DNS zones in these subscriptions (Private Zones - List,
+        GET /subscriptions/{id}/providers/Microsoft.Network/privateDnsZones, privatedns.json 2024-06-01), read a few
+        subscriptions at a time, and the subscriptions whose zones could not be listed (no role there: 403)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from azure.core.exceptions import HttpResponseError
+
+        from wizard.core.constants import ASTRO_DNS_ZONE
+
+        def zones_of(sub: str) -> list[str] | None:
+            try:
+                return [z.id or "" for z in self._factory().privatedns(sub).private_zones.list()
+                        if (z.name or "").lower() == ASTRO_DNS_ZONE]
+            except HttpResponseError as exc:
+                if exc.status_code == 403:
+                    return None
+                raise
+
+        with ThreadPoolExecutor(max_workers=min(8, max(1, len(subscription_ids)))) as pool:
+            read = list(pool.map(zones_of, subscription_ids))
+        found = [zid for ids in read if ids for zid in ids]
+        self._remember(*found)
+        return found, [sub for sub, ids in zip(subscription_ids, read, strict=True) if ids is None]
+
     @property
     def vnet_count(self) -> int:
         """How many VNets were read so far."""

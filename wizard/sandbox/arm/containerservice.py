@@ -41,7 +41,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
@@ -60,6 +60,8 @@ class PodNetwork:
 
     ca_pem: bytes
     public_address: str
+    # Every run command's `command` text, in order, as the pods received it (tests read which namespace it names).
+    commands: list[str] = field(default_factory=list)
 
 
 class AksService(Service, Protocol):
@@ -133,6 +135,8 @@ def _run(svc: AksService, req: Request, sub: str, rg: str, cluster_id: str) -> R
     network = svc.pod_network
     if network is None:
         raise ArmError(500, "InternalServerError", "The sandbox has no pod network (start it through Sandbox).")
+    with svc.lock:
+        network.commands.append(command)
     from wizard.sandbox.dns import answer_from_world
     from wizard.sandbox.pod import PodShell, ShellResult
 
