@@ -11,7 +11,8 @@ from textual.binding import Binding
 from textual.widgets import Button, Static
 
 from screens.base import WizardScreen
-from screens.messages import AstroHealthRead, EndpointRead
+from screens.messages import EndpointRead
+from screens.widgets.astro_health import AstroHealth
 from screens.widgets.wrap import Hanging
 from steps.registry import resource_order
 from wizard.core.ids import vnet_name_of
@@ -51,9 +52,7 @@ class DoneScreen(WizardScreen):
     def compose_content(self) -> ComposeResult:
         yield Static("", id="done-status", markup=False)
         yield Static("Reading the endpoint...", id="summary", markup=False)
-        health = Static("", id="astro-health", markup=False)
-        health.display = False   # shown once Astro's status of a picked Deployment is read (issue 14)
-        yield health
+        yield AstroHealth()   # shown once Astro's status of a picked Deployment is read (issue 14)
         yield Static("", id="restrict", classes="help", markup=False)
         if self.wizard.config.deployment_id:   # picked from the Astro API: the step can be done from here
             yield Button("Restrict traffic... (Ctrl+T)", id="restrict-button", compact=True)
@@ -79,25 +78,7 @@ class DoneScreen(WizardScreen):
                 f"astro-privatelink destroy --config {config}."))
         self.summary_text = ""
         self.read_endpoint()
-        self.read_health()
-
-    @work(thread=True, exclusive=True, group="astro-health")
-    def read_health(self) -> None:
-        """Astro's status of the picked Deployment (issue 14): the Deployment's, not each agent's heartbeat."""
-        from screens.astro_pick import deployment_health
-
-        found = deployment_health(self.app, self.wizard.config)
-        if found is not None:
-            self.post_message(AstroHealthRead(found))
-
-    @on(AstroHealthRead)
-    def _show_health(self, message: AstroHealthRead) -> None:
-        found = message.found
-        ok = bool(getattr(found, "ok", False))
-        shown = self.query_one("#astro-health", Static)
-        shown.display = True
-        shown.update(
-            Text(self.wizard.redact_line(str(getattr(found, "line", ""))), style="green" if ok else "yellow"))
+        self.query_one(AstroHealth).read()
 
     @on(Button.Pressed, "#restrict-button")
     def action_restrict_traffic(self) -> None:

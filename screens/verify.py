@@ -14,7 +14,8 @@ from textual.widget import Widget
 from textual.widgets import Button, LoadingIndicator, Static
 
 from screens.base import WizardScreen
-from screens.messages import AstroHealthRead, VerifyFinished
+from screens.messages import VerifyFinished
+from screens.widgets.astro_health import AstroHealth
 from screens.widgets.wrap import Hanging
 from wizard.core.states import look
 
@@ -38,9 +39,7 @@ class VerifyScreen(WizardScreen):
         yield LoadingIndicator(id="verify-loading")
         yield Static("Running the checks...", id="verify-status", markup=False)
         yield Vertical(id="checks")
-        health = Static("", id="astro-health", markup=False)
-        health.display = False   # shown once Astro's status of a picked Deployment is read (issue 14)
-        yield health
+        yield AstroHealth()   # shown once Astro's status of a picked Deployment is read (issue 14)
         yield Static("", id="verify-inside", classes="help", markup=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -62,7 +61,7 @@ class VerifyScreen(WizardScreen):
             "Running the checks here and in the AKS cluster (AKS run command)..." if from_aks else
             "Running the checks...")
         self.run_checks(from_aks)
-        self.read_health()
+        self.query_one(AstroHealth).read()
 
     @on(Button.Pressed, "#verify-from-aks")
     def action_from_aks(self) -> None:
@@ -85,25 +84,6 @@ class VerifyScreen(WizardScreen):
         self.wizard.config.aks_namespace = namespace
         self.wizard.save_answers()
         self.action_rerun(from_aks=True)
-
-    @work(thread=True, exclusive=True, group="astro-health")
-    def read_health(self) -> None:
-        """Astro's status of the picked Deployment, beside the network checks (issue 14)."""
-        from screens.astro_pick import deployment_health
-
-        found = deployment_health(self.app, self.wizard.config)
-        if found is not None:
-            self.post_message(AstroHealthRead(found))
-
-    @on(AstroHealthRead)
-    def _show_health(self, message: AstroHealthRead) -> None:
-        found = message.found
-        line = str(getattr(found, "line", ""))
-        ok = bool(getattr(found, "ok", False))
-        shown = self.query_one("#astro-health", Static)
-        shown.display = True
-        shown.update(
-            Text(self.wizard.redact_line(line), style="green" if ok else "yellow"))
 
     @work(thread=True, exclusive=True, group="verify")
     def run_checks(self, from_aks: bool = False) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from wizard.engine import ApprovalPolling
 from wizard.tui.app import WizardApp
+from wizard.tui.pages import create_state
 
 RG, VNET, SUBNET = "rg-aks-prod", "vnet-aks-prod", "snet-private-endpoints"
 
@@ -62,21 +63,90 @@ async def fill_placement(pilot: Any) -> None:
     await wait_for(pilot, lambda: app.config.subnet == SUBNET, what="subnet chosen")
 
 
-async def through_to_review(pilot: Any) -> None:
-    """From the start screen (new setup) to the Review screen with plans shown."""
+def text_of(app: WizardApp, selector: str) -> str:
+    """The text of a Static on the current screen (its content is a Text, or a `screens.widgets.wrap.Hanging`
+    around one)."""
+    from textual.widgets import Static
+
+    content = app.screen.query_one(selector, Static).content
+    return str(getattr(content, "text", content))
+
+
+async def to_astro_details(pilot: Any) -> None:
+    """From the start screen: a new setup, on the Astro details page."""
     app = pilot.app
     await wait_for(pilot, lambda: screen_name(app) == "StartScreen")
     await pilot.press("enter")
     await wait_for(pilot, lambda: screen_name(app) == "AstroDetailsScreen")
+
+
+async def paste_astro_token(pilot: Any, token: str) -> None:
+    """On the Astro details page, once the sandbox is up: paste `token` in the Astro API token field and press Enter
+    (a usable token opens the Deployment picker)."""
+    from textual.widgets import Input
+
+    app = pilot.app
+    await wait_for(pilot, lambda: app.sandbox is not None and app.settings is not None, what="sandbox up")
+    app.screen.query_one("#astro-token", Input).focus()
+    await pilot.press(*token, "enter")
+
+
+async def to_placement(pilot: Any) -> None:
+    """From the Astro details page (answered): the sign-in page's subscription, then the placement page."""
+    app = pilot.app
     await pilot.press("ctrl+n")
     await wait_for(pilot, lambda: screen_name(app) == "AzureAccountScreen")
     await wait_for(pilot, lambda: bool(app.config.subscription_id), what="subscription chosen")
     await pilot.press("ctrl+n")
     await wait_for(pilot, lambda: screen_name(app) == "PlacementScreen")
-    await fill_placement(pilot)
+
+
+async def to_review(pilot: Any, timeout: float = 15.0) -> None:
+    """From the placement page (answered) to the Review screen with plans shown."""
+    app = pilot.app
     await pilot.press("ctrl+n")
     await wait_for(pilot, lambda: screen_name(app) == "ReviewScreen")
-    await wait_for(pilot, lambda: getattr(app.screen, "plans", None) is not None, what="plans")
+    await wait_for(pilot, lambda: getattr(app.screen, "plans", None) is not None, timeout=timeout, what="plans")
+
+
+async def through_to_review(pilot: Any) -> None:
+    """From the start screen (new setup) to the Review screen with plans shown."""
+    await to_astro_details(pilot)
+    await to_placement(pilot)
+    await fill_placement(pilot)
+    await to_review(pilot)
+
+
+async def to_approval(pilot: Any) -> None:
+    """From Review (plans shown): Create applies every step (all done), then on to the Approval page."""
+    app = pilot.app
+    await pilot.press("ctrl+n")
+    await wait_for(pilot, lambda: screen_name(app) == "CreateScreen")
+    await wait_for(pilot, lambda: "apply" not in app.busy, timeout=30, what="apply finished")
+    assert create_state(app.step_states) == "done", app.step_states
+    await pilot.press("ctrl+n")
+    await wait_for(pilot, lambda: screen_name(app) == "ApprovalScreen")
+
+
+async def approve(pilot: Any) -> None:
+    """On the Approval page: the demo's approve-now key, until the connection is approved."""
+    app = pilot.app
+    await pilot.press("ctrl+a")
+    await wait_for(pilot, lambda: app.screen.state == "done", what="approved")
+
+
+async def create_and_approve(pilot: Any) -> None:
+    """From Review (plans shown) through Create and Approval, in the demo."""
+    await to_approval(pilot)
+    await approve(pilot)
+
+
+async def to_verify(pilot: Any) -> None:
+    """From the Approval page (approved) to the Verify page, until its report is in."""
+    app = pilot.app
+    await pilot.press("ctrl+n")
+    await wait_for(pilot, lambda: screen_name(app) == "VerifyScreen")
+    await wait_for(pilot, lambda: app.verify_state is not None, timeout=30, what="verify report")
 
 
 def demo_answers(app: WizardApp, sandbox: Any) -> None:

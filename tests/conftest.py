@@ -80,12 +80,34 @@ def sandbox_server() -> Iterator[Sandbox]:
         sb.stop()
 
 
+def fast_world(sb: Sandbox, world: str, *, poll_ms: int = 50, approve_after: float | None = None) -> Sandbox:
+    """Reset `sb` to `world` (default knobs) with fast long-running operations and polling; `approve_after` set:
+    the connection is approved after that many seconds."""
+    sb.reset(world)
+    sb.knobs.lro_seconds = dict(FAST_LRO)
+    sb.knobs.poll_retry_after_ms = poll_ms
+    if approve_after is not None:
+        sb.knobs.approve_after = approve_after
+    return sb
+
+
+def in_world(sb: Sandbox, world: str, **fast: Any) -> Iterator[Sandbox]:
+    """A fixture's body: `sb` in `world` (`fast_world`) for the test, back to the demo world after it."""
+    yield fast_world(sb, world, **fast)
+    sb.reset("demo")
+
+
+def cli_env(sb: Sandbox, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment a second shell gets from `astro-privatelink sandbox`, with state under tmp_path."""
+    for key, value in sb.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("ASTRO_PL_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("ASTRO_PL_POLLING_INTERVAL", "0.05")
+
+
 @pytest.fixture
 def sandbox(sandbox_server: Sandbox) -> Sandbox:
-    sb = sandbox_server
-    sb.reset("demo")
-    sb.knobs.lro_seconds = dict(FAST_LRO)
-    sb.knobs.poll_retry_after_ms = 50
+    sb = fast_world(sandbox_server, "demo")
     sb.knobs.throttle_retry_after_ms = 50
     return sb
 
@@ -97,10 +119,7 @@ def sdk(sandbox: Sandbox) -> Sdk:
 
 @pytest.fixture
 def sandbox_env(sandbox: Sandbox, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The environment a second shell gets from `astro-privatelink sandbox`, with state under tmp_path."""
-    for key, value in sandbox.env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("ASTRO_PL_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("ASTRO_PL_POLLING_INTERVAL", "0.05")
+    """The environment a second shell gets from `astro-privatelink sandbox` (`cli_env`), with state under tmp_path."""
+    cli_env(sandbox, tmp_path, monkeypatch)
     sandbox.knobs.poll_retry_after_ms = 20
     return tmp_path

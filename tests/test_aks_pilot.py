@@ -5,23 +5,25 @@ from __future__ import annotations
 
 import asyncio
 
-from app_helpers import make_app, pick, screen_name, wait_for
-
-from wizard.tui.pages import create_state
+from app_helpers import (
+    create_and_approve,
+    make_app,
+    pick,
+    screen_name,
+    to_astro_details,
+    to_placement,
+    to_review,
+    to_verify,
+    wait_for,
+)
 
 
 def test_pick_the_cluster_then_verify_from_inside(sandbox, tmp_path):
     async def run() -> None:
         app = make_app(sandbox, tmp_path)
         async with app.run_test(size=(110, 36)) as pilot:
-            await wait_for(pilot, lambda: screen_name(app) == "StartScreen")
-            await pilot.press("enter")
-            await wait_for(pilot, lambda: screen_name(app) == "AstroDetailsScreen")
-            await pilot.press("ctrl+n")
-            await wait_for(pilot, lambda: screen_name(app) == "AzureAccountScreen")
-            await wait_for(pilot, lambda: bool(app.config.subscription_id), what="subscription chosen")
-            await pilot.press("ctrl+n")
-            await wait_for(pilot, lambda: screen_name(app) == "PlacementScreen")
+            await to_astro_details(pilot)
+            await to_placement(pilot)
             assert app.focused is not None and app.focused.id == "aks-button"   # the page starts with the cluster
             await pilot.press("enter")
             await pick(pilot, "aks-prod")
@@ -32,21 +34,10 @@ def test_pick_the_cluster_then_verify_from_inside(sandbox, tmp_path):
             assert cfg.resource_group == "rg-aks-prod" and cfg.vnet == "vnet-aks-prod" and cfg.linked_vnets == []
             assert cfg.aks_cluster and cfg.aks_cluster.endswith("/managedClusters/aks-prod")
             assert "from AKS cluster aks-prod's node pools" in app.screen.vnet_source
-            await pilot.press("ctrl+n")
-            await wait_for(pilot, lambda: screen_name(app) == "ReviewScreen")
-            await wait_for(pilot, lambda: getattr(app.screen, "plans", None) is not None, what="plans")
-            await pilot.press("ctrl+n")
-            await wait_for(pilot, lambda: screen_name(app) == "CreateScreen")
-            await wait_for(pilot, lambda: "apply" not in app.busy, timeout=30, what="apply finished")
-            assert create_state(app.step_states) == "done", app.step_states
-            await pilot.press("ctrl+n")
-            await wait_for(pilot, lambda: screen_name(app) == "ApprovalScreen")
-            await pilot.press("ctrl+a")  # the demo's approve-now key
-            await wait_for(pilot, lambda: app.screen.state == "done", what="approved")
+            await to_review(pilot)
+            await create_and_approve(pilot)
             sandbox.knobs.dns_vnet_id = None   # this machine: outside the VNet, as a laptop is
-            await pilot.press("ctrl+n")
-            await wait_for(pilot, lambda: screen_name(app) == "VerifyScreen")
-            await wait_for(pilot, lambda: app.verify_state is not None, timeout=30, what="local verify report")
+            await to_verify(pilot)
             assert app.verify_state == "failed" and app.screen.report.outside_vnet
             app.verify_state = None
             await pilot.press("ctrl+k")   # from the AKS cluster

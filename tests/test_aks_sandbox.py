@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from conftest import FAST_LRO, StaticCredential, client_kwargs
+from conftest import StaticCredential, client_kwargs, fast_world
 
 SCRIPT = ("kubectl run p --rm -i --quiet --restart=Never --image=curlimages/curl:8.11.1 --command -- sh -c "
           "'nslookup {host}; echo \"rc=$?\"'")
@@ -17,10 +17,7 @@ SCRIPT = ("kubectl run p --rm -i --quiet --restart=Never --image=curlimages/curl
 def aks(sandbox_server: Any) -> Any:
     from azure.mgmt.containerservice import ContainerServiceClient
 
-    sb = sandbox_server
-    sb.reset("aks")
-    sb.knobs.lro_seconds = dict(FAST_LRO)
-    sb.knobs.poll_retry_after_ms = 20
+    sb = fast_world(sandbox_server, "aks", poll_ms=20)
     client = ContainerServiceClient(StaticCredential(sb.token), sb.subscription_id, **client_kwargs(sb),
                                     polling_interval=0.02)
     yield sb, client

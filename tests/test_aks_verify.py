@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import FAST_LRO
+from conftest import cli_env, fast_world
 
 from wizard.cli import main
 
@@ -20,34 +20,22 @@ def _mc_id(sb: Any, rg: str, name: str) -> str:
     return f"/subscriptions/{sb.subscription_id}/resourceGroups/{rg}/providers/{MC}/{name}"
 
 
+def _toml(sb: Any, endpoint: str, aks: str = "") -> str:
+    """The demo's answers with the agents in rg-aks-prod: `endpoint` is the [endpoint] table's lines, `aks` the [aks]
+    table's (none: no [aks] table)."""
+    text = (f'[astro]\nalias = "{sb.demo_alias}"\napi_url = "{sb.demo_api_url}"\n\n[azure]\n'
+            f'subscription_id = "{sb.subscription_id}"\nresource_group = "rg-aks-prod"\n\n[endpoint]\n{endpoint}\n')
+    return text + (f"\n[aks]\n{aks}\n" if aks else "")
+
+
 @pytest.fixture
 def aks(sandbox_server: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The demo setup applied from `[aks] cluster = "aks-prod"` (no [endpoint] vnet), approved; this machine's DNS
     is outside the VNet (public answers), as a laptop's is."""
-    sb = sandbox_server
-    sb.reset("aks")
-    sb.knobs.lro_seconds = dict(FAST_LRO)
-    sb.knobs.poll_retry_after_ms = 20
-    sb.knobs.approve_after = 0.0
-    for key, value in sb.env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("ASTRO_PL_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("ASTRO_PL_POLLING_INTERVAL", "0.05")
+    sb = fast_world(sandbox_server, "aks", poll_ms=20, approve_after=0.0)
+    cli_env(sb, tmp_path, monkeypatch)
     cfg = tmp_path / "setup.toml"
-    cfg.write_text(f'''[astro]
-alias = "{sb.demo_alias}"
-api_url = "{sb.demo_api_url}"
-
-[azure]
-subscription_id = "{sb.subscription_id}"
-resource_group = "rg-aks-prod"
-
-[endpoint]
-subnet = "snet-private-endpoints"
-
-[aks]
-cluster = "aks-prod"
-''')
+    cfg.write_text(_toml(sb, endpoint='subnet = "snet-private-endpoints"', aks='cluster = "aks-prod"'))
     assert main(["apply", "--config", str(cfg), "--yes"]) == 0
     sb.knobs.dns_vnet_id = None   # this machine: outside every VNet
     yield sb, str(cfg)
@@ -180,16 +168,7 @@ def test_no_cluster_known_is_exit_2(sandbox_server: Any, aks: Any, capsys: pytes
                                     tmp_path: Any) -> None:
     sb, _ = aks
     cfg = tmp_path / "plain.toml"
-    cfg.write_text(f'''[astro]
-alias = "{sb.demo_alias}"
-api_url = "{sb.demo_api_url}"
-[azure]
-subscription_id = "{sb.subscription_id}"
-resource_group = "rg-aks-prod"
-[endpoint]
-vnet = "vnet-aks-prod"
-subnet = "snet-private-endpoints"
-''')
+    cfg.write_text(_toml(sb, endpoint='vnet = "vnet-aks-prod"\nsubnet = "snet-private-endpoints"'))
     assert main(["verify", "--config", str(cfg), "--from-aks"]) == 2
     assert "[aks] cluster" in capsys.readouterr().err
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from app_helpers import make_app, screen_name, through_to_review, wait_for
-
-from wizard.tui.pages import create_state
+from app_helpers import approve, make_app, screen_name, through_to_review, to_approval, to_verify, wait_for
 
 
 def test_whole_demo_to_verified(sandbox, tmp_path):
@@ -15,19 +13,11 @@ def test_whole_demo_to_verified(sandbox, tmp_path):
         async with app.run_test(size=(100, 30)) as pilot:
             await through_to_review(pilot)
             assert app.screen.plans[0].action.value == "done"
-            await pilot.press("ctrl+n")
-            await wait_for(pilot, lambda: screen_name(app) == "CreateScreen")
-            await wait_for(pilot, lambda: "apply" not in app.busy, timeout=30, what="apply finished")
-            assert create_state(app.step_states) == "done", app.step_states
-            await pilot.press("ctrl+n")
-            await wait_for(pilot, lambda: screen_name(app) == "ApprovalScreen")
+            await to_approval(pilot)
             await wait_for(pilot, lambda: app.screen.checks > 0, what="first approval check")
             assert app.screen.state != "done"
-            await pilot.press("ctrl+a")  # the demo's approve-now key
-            await wait_for(pilot, lambda: app.screen.state == "done", what="approved")
-            await pilot.press("ctrl+n")
-            await wait_for(pilot, lambda: screen_name(app) == "VerifyScreen")
-            await wait_for(pilot, lambda: app.verify_state is not None, timeout=30, what="verify report")
+            await approve(pilot)
+            await to_verify(pilot)
             assert app.verify_state == "done", [(c.name, c.ok, c.detail, c.diagnosis)
                                                 for c in app.screen.report.checks]
             await pilot.press("ctrl+n")

@@ -4,26 +4,31 @@ from __future__ import annotations
 
 import asyncio
 
-from app_helpers import RG, SUBNET, VNET, make_app, screen_name, start_at, through_to_review, wait_for
-from textual.widgets import Input, Static
+from app_helpers import (
+    RG,
+    SUBNET,
+    VNET,
+    approve,
+    make_app,
+    screen_name,
+    start_at,
+    text_of,
+    through_to_review,
+    to_astro_details,
+    wait_for,
+)
+from textual.widgets import Input
 
 from wizard.tui.pages import create_state
 
 DENY_PE = [("Microsoft.Network/privateEndpoints/write", "/subscriptions")]
 
 
-def text_of(app, selector: str) -> str:
-    content = app.screen.query_one(selector, Static).content  # a Text, or screens.widgets.wrap.Hanging around one
-    return str(getattr(content, "text", content))
-
-
 def test_bad_alias_is_explained_and_blocks_next(sandbox, tmp_path):
     async def run() -> None:
         app = make_app(sandbox, tmp_path, demo_prefill=False)
         async with app.run_test(size=(100, 30)) as pilot:
-            await wait_for(pilot, lambda: screen_name(app) == "StartScreen")
-            await pilot.press("enter")
-            await wait_for(pilot, lambda: screen_name(app) == "AstroDetailsScreen")
+            await to_astro_details(pilot)
             await pilot.press(*"https://cl0abc123def456ghi789jklm.external.astronomer.run", "enter")
             await pilot.press(*"astro-re-pls.not-a-guid.eastus2")
             await pilot.pause()
@@ -138,8 +143,7 @@ def test_quit_in_the_middle_and_resume(sandbox, tmp_path):
             await pilot.press("enter")
             await wait_for(pilot, lambda: screen_name(app) == "ApprovalScreen", what="resumed at approval")
             assert app.config.subnet == SUBNET
-            await pilot.press("ctrl+a")
-            await wait_for(pilot, lambda: app.screen.state == "done", what="approved")
+            await approve(pilot)
 
     asyncio.run(first())
     asyncio.run(second())

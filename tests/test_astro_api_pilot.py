@@ -7,19 +7,30 @@ from __future__ import annotations
 import asyncio
 import copy
 
-from app_helpers import RG, SUBNET, VNET, fill_placement, make_app, pick, screen_name, wait_for
+from app_helpers import (
+    RG,
+    SUBNET,
+    VNET,
+    approve,
+    fill_placement,
+    make_app,
+    paste_astro_token,
+    pick,
+    screen_name,
+    text_of,
+    to_approval,
+    to_astro_details,
+    to_placement,
+    to_review,
+    to_verify,
+    wait_for,
+)
 from test_restrict_traffic import assert_only_ranges_changed
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input
 
 from wizard.sandbox.astro_api import AZURE_VPC_RANGE, ORG_ID
-from wizard.tui.pages import create_state
 
 REMOTE = "cldepremote00000000000001"
-
-
-def text_of(app, selector: str) -> str:
-    content = app.screen.query_one(selector, Static).content
-    return str(getattr(content, "text", content))
 
 
 def test_pick_the_deployment_then_verify_healthy_then_restrict_and_undo(sandbox, tmp_path):
@@ -29,12 +40,8 @@ def test_pick_the_deployment_then_verify_healthy_then_restrict_and_undo(sandbox,
     async def run() -> None:
         app = make_app(sandbox, tmp_path, demo_prefill=False)
         async with app.run_test(size=(110, 40)) as pilot:
-            await wait_for(pilot, lambda: screen_name(app) == "StartScreen")
-            await pilot.press("enter")
-            await wait_for(pilot, lambda: screen_name(app) == "AstroDetailsScreen")
-            await wait_for(pilot, lambda: app.sandbox is not None and app.settings is not None, what="sandbox up")
-            app.screen.query_one("#astro-token", Input).focus()
-            await pilot.press(*token, "enter")
+            await to_astro_details(pilot)
+            await paste_astro_token(pilot, token)
             await pick(pilot, "aws-agents")                    # listed, with its reason, and refused
             await wait_for(pilot, lambda: screen_name(app) == "AstroDetailsScreen")
             assert "cannot be chosen: its cluster is on AWS, not Azure" in text_of(app, "#deployment-status")
@@ -46,28 +53,14 @@ def test_pick_the_deployment_then_verify_healthy_then_restrict_and_undo(sandbox,
             assert f"Cluster ID: {sandbox.demo_cluster_id}" in text_of(app, "#api-url-status")
             assert app.screen.query_one("#api-url", Input).value == sandbox.demo_api_url
             await pilot.press(*sandbox.demo_alias)
-            await pilot.press("ctrl+n")
-            await wait_for(pilot, lambda: screen_name(app) == "AzureAccountScreen")
-            await wait_for(pilot, lambda: bool(app.config.subscription_id), what="subscription chosen")
-            await pilot.press("ctrl+n")
-            await wait_for(pilot, lambda: screen_name(app) == "PlacementScreen")
+            await to_placement(pilot)
             await fill_placement(pilot)
             assert (app.config.resource_group, app.config.vnet, app.config.subnet) == (RG, VNET, SUBNET)
-            await pilot.press("ctrl+n")
-            await wait_for(pilot, lambda: screen_name(app) == "ReviewScreen")
-            await wait_for(pilot, lambda: getattr(app.screen, "plans", None) is not None, what="plans")
-            await pilot.press("ctrl+n")
-            await wait_for(pilot, lambda: screen_name(app) == "CreateScreen")
-            await wait_for(pilot, lambda: "apply" not in app.busy, timeout=30, what="apply finished")
-            assert create_state(app.step_states) == "done", app.step_states
-            await pilot.press("ctrl+n")
-            await wait_for(pilot, lambda: screen_name(app) == "ApprovalScreen")
+            await to_review(pilot)
+            await to_approval(pilot)
             await wait_for(pilot, lambda: app.screen.checks > 0, what="first approval check")
-            await pilot.press("ctrl+a")
-            await wait_for(pilot, lambda: app.screen.state == "done", what="approved")
-            await pilot.press("ctrl+n")
-            await wait_for(pilot, lambda: screen_name(app) == "VerifyScreen")
-            await wait_for(pilot, lambda: app.verify_state is not None, timeout=30, what="verify report")
+            await approve(pilot)
+            await to_verify(pilot)
             assert app.verify_state == "done"
             await wait_for(pilot, lambda: "HEALTHY" in text_of(app, "#astro-health"), what="Astro's status")
             assert text_of(app, "#astro-health").startswith("Astro reports the Deployment agents-prod HEALTHY.")

@@ -13,7 +13,7 @@ from typing import Any
 
 import dns.resolver
 import pytest
-from conftest import FAST_LRO
+from conftest import in_world
 from engine_helpers import demo_config, make_engine, states, vnet_id
 
 from steps.verify import DNS, HTTPS, LINKS, run_verify
@@ -25,12 +25,7 @@ PUBLIC = "203.0.113.10"
 
 @pytest.fixture
 def hub(sandbox: Any) -> Any:
-    sandbox.reset("hub-spoke")
-    sandbox.knobs.lro_seconds = dict(FAST_LRO)
-    sandbox.knobs.poll_retry_after_ms = 50
-    sandbox.knobs.approve_after = 0.0
-    yield sandbox
-    sandbox.reset("demo")
+    yield from in_world(sandbox, "hub-spoke", approve_after=0.0)
 
 
 def ask(sb: Any, vnet: str | None, name: str) -> list[str]:

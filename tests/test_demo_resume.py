@@ -10,33 +10,19 @@ import asyncio
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from app_helpers import screen_name, through_to_review, wait_for
+from app_helpers import create_and_approve, screen_name, through_to_review, to_verify, wait_for
 
 from screens.dialogs import ConfirmScreen
 from steps.registry import STEP_KEYS
 from wizard.engine import ApprovalPolling
 from wizard.tui import demo
 from wizard.tui.app import WizardApp
-from wizard.tui.pages import create_state
 
 
 def demo_app(state: Path) -> WizardApp:
     """What `astro-privatelink demo` builds: the app starts (and stops) its own sandbox."""
     return WizardApp(sandbox_world="demo", state=state, preload_sdk=False, clock=lambda: 0.0,
                      approval=ApprovalPolling(first=0.05, longest=0.2, factor=1.5, timeout=30))
-
-
-async def create_and_approve(pilot) -> None:
-    """From Review (plans shown) through Create and Approval, in the demo."""
-    app = pilot.app
-    await pilot.press("ctrl+n")
-    await wait_for(pilot, lambda: screen_name(app) == "CreateScreen")
-    await wait_for(pilot, lambda: "apply" not in app.busy, timeout=30, what="apply finished")
-    assert create_state(app.step_states) == "done", app.step_states
-    await pilot.press("ctrl+n")
-    await wait_for(pilot, lambda: screen_name(app) == "ApprovalScreen")
-    await pilot.press("ctrl+a")
-    await wait_for(pilot, lambda: app.screen.state == "done", what="approved")
 
 
 def test_a_demo_setup_resumed_by_a_new_demo_says_the_world_was_reset_and_converges(tmp_path):
@@ -75,9 +61,7 @@ def test_a_demo_setup_resumed_by_a_new_demo_says_the_world_was_reset_and_converg
             await wait_for(pilot, lambda: getattr(app.screen, "plans", None) is not None, what="plans")
             assert {p.step: p.action.value for p in app.screen.plans}["private_endpoint"] == "create"
             await create_and_approve(pilot)
-            await pilot.press("ctrl+n")
-            await wait_for(pilot, lambda: screen_name(app) == "VerifyScreen")
-            await wait_for(pilot, lambda: app.verify_state is not None, timeout=30, what="verify report")
+            await to_verify(pilot)
             assert app.verify_state == "done", [(c.name, c.ok, c.detail) for c in app.screen.report.checks]
 
     asyncio.run(second_run(asyncio.run(first_run())))

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from app_helpers import make_app, screen_name, wait_for
 from azure.core.exceptions import HttpResponseError
-from conftest import FAST_LRO
+from conftest import in_world
 from engine_helpers import demo_config, make_engine, states, vnet_id
 
 from steps.network_facts import PeeringFact, VNetFacts, peering_findings, transit_notes
@@ -26,12 +26,7 @@ HUB_PEERING_TO_C = "peer-vnet-hub-to-vnet-spoke-c"
 
 @pytest.fixture
 def hub(sandbox: Any) -> Any:
-    sandbox.reset("hub-spoke")
-    sandbox.knobs.lro_seconds = dict(FAST_LRO)
-    sandbox.knobs.poll_retry_after_ms = 50
-    sandbox.knobs.approve_after = 0.0
-    yield sandbox
-    sandbox.reset("demo")
+    yield from in_world(sandbox, "hub-spoke", approve_after=0.0)
 
 
 def hub_id(sb: Any) -> str:

@@ -27,18 +27,10 @@ def test_no_screen_calls_into_the_ui_thread_or_starts_a_thread(path: Path) -> No
 
 
 # -- the workers' failures reach the screen too (as messages): one sentence where the user looks ------------------
-def _text(app, selector: str) -> str:
-    from textual.widgets import Static
-
-    content = app.screen.query_one(selector, Static).content
-    return str(getattr(content, "text", content))
-
-
 def test_a_refused_astro_token_is_said_on_the_astro_page_and_in_the_restrict_dialog(sandbox, tmp_path):
     import asyncio
 
-    from app_helpers import make_app, screen_name, wait_for
-    from textual.widgets import Input
+    from app_helpers import make_app, paste_astro_token, screen_name, text_of, to_astro_details, wait_for
 
     from screens.astro_pick import api_settings
     from screens.restrict_traffic import RestrictTrafficScreen
@@ -47,21 +39,17 @@ def test_a_refused_astro_token_is_said_on_the_astro_page_and_in_the_restrict_dia
     async def run() -> None:
         app = make_app(sandbox, tmp_path, demo_prefill=False)
         async with app.run_test(size=(110, 40)) as pilot:
-            await wait_for(pilot, lambda: screen_name(app) == "StartScreen")
-            await pilot.press("enter")
-            await wait_for(pilot, lambda: screen_name(app) == "AstroDetailsScreen")
-            await wait_for(pilot, lambda: app.sandbox is not None and app.settings is not None, what="sandbox up")
-            app.screen.query_one("#astro-token", Input).focus()
-            await pilot.press(*"not-a-token-of-astro", "enter")
-            await wait_for(pilot, lambda: _text(app, "#deployment-status").startswith("! "), what="the refusal")
-            said = _text(app, "#deployment-status")
+            await to_astro_details(pilot)
+            await paste_astro_token(pilot, "not-a-token-of-astro")
+            await wait_for(pilot, lambda: text_of(app, "#deployment-status").startswith("! "), what="the refusal")
+            said = text_of(app, "#deployment-status")
             assert "token" in said.lower() and "not-a-token-of-astro" not in said, said
             assert not app.config.deployment_id
 
             bad = api_settings(app, "not-a-token-of-astro")
             app.push_screen(RestrictTrafficScreen(bad, ORG_ID, "cldepremote00000000000001", None, lambda: None))
             await wait_for(pilot, lambda: screen_name(app) == "RestrictTrafficScreen")
-            await wait_for(pilot, lambda: bool(_text(app, "#restrict-result")), what="the dialog's refusal")
-            assert _text(app, "#restrict-result") == said[2:], (_text(app, "#restrict-result"), said)
+            await wait_for(pilot, lambda: bool(text_of(app, "#restrict-result")), what="the dialog's refusal")
+            assert text_of(app, "#restrict-result") == said[2:], (text_of(app, "#restrict-result"), said)
             assert app.screen.query_one("#restrict-add").disabled   # nothing read: nothing to add
     asyncio.run(run())

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from app_helpers import make_app, screen_name, wait_for
-from conftest import FAST_LRO
+from conftest import cli_env, in_world
 from engine_helpers import make_engine, states
 
 from steps.verify import run_verify
@@ -26,12 +26,7 @@ CONN, S1, S2 = w.CONNECTIVITY_SUB, w.SPOKE1_SUB, w.SPOKE2_SUB
 
 @pytest.fixture
 def subs(sandbox: Any) -> Any:
-    sandbox.reset("hub-spoke-subs")
-    sandbox.knobs.lro_seconds = dict(FAST_LRO)
-    sandbox.knobs.poll_retry_after_ms = 50
-    sandbox.knobs.approve_after = 0.0
-    yield sandbox
-    sandbox.reset("demo")
+    yield from in_world(sandbox, "hub-spoke-subs", approve_after=0.0)
 
 
 def spoke_config(sb: Any, **changes: Any) -> SetupConfig:
@@ -115,10 +110,7 @@ def test_cli_apply_verify_and_export_name_each_subscription(subs: Any, tmp_path:
 
     path = tmp_path / "setup.toml"
     path.write_text(spoke_config(subs).to_toml())
-    for key, value in subs.env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("ASTRO_PL_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("ASTRO_PL_POLLING_INTERVAL", "0.05")
+    cli_env(subs, tmp_path, monkeypatch)
     assert main(["export", "--config", str(path), "--format", "az", "--output", str(tmp_path / "x.sh")]) == 0
     script = (tmp_path / "x.sh").read_text()
     assert f'SUBSCRIPTION="{S1}"' in script or f"SUBSCRIPTION='{S1}'" in script
@@ -146,10 +138,7 @@ def test_reader_in_the_hub_hands_the_zones_part_to_an_admin(subs: Any, tmp_path:
                                    ("Reader", f"/subscriptions/{CONN}")]
     path = tmp_path / "setup.toml"
     path.write_text(spoke_config(subs).to_toml())
-    for key, value in subs.env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("ASTRO_PL_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("ASTRO_PL_POLLING_INTERVAL", "0.05")
+    cli_env(subs, tmp_path, monkeypatch)
     assert main(["apply", "--config", str(path), "--yes"]) != 0
     out = " ".join(capsys.readouterr().out.split())
     # The endpoint (spoke 1) is made; the links (hub) are refused with one sentence that names the export.

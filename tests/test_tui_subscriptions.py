@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_helpers import make_app, pick, screen_name, wait_for
-from conftest import FAST_LRO
+from app_helpers import make_app, pick, screen_name, to_approval, to_astro_details, to_review, to_verify, wait_for
+from conftest import in_world
 from textual.widgets import Static
 
 from screens.widgets.picker import Picker, PickerScreen, PickItem
@@ -28,18 +28,13 @@ from screens.zone_choice import (
 )
 from wizard.core.config import SetupConfig
 from wizard.sandbox import hub_spoke_subs as w
-from wizard.tui.pages import create_state
 
 CONN, S1, S2 = w.CONNECTIVITY_SUB, w.SPOKE1_SUB, w.SPOKE2_SUB
 
 
 @pytest.fixture
 def subs(sandbox: Any) -> Any:
-    sandbox.reset("hub-spoke-subs")
-    sandbox.knobs.lro_seconds = dict(FAST_LRO)
-    sandbox.knobs.poll_retry_after_ms = 50
-    yield sandbox
-    sandbox.reset("demo")
+    yield from in_world(sandbox, "hub-spoke-subs")
 
 
 # -- the pure choices ----------------------------------------------------------------------------------------------
@@ -103,9 +98,7 @@ async def press_button(pilot: Any, selector: str) -> None:
 
 async def to_placement_in_spoke_1(pilot: Any) -> None:
     app = pilot.app
-    await wait_for(pilot, lambda: screen_name(app) == "StartScreen")
-    await pilot.press("enter")
-    await wait_for(pilot, lambda: screen_name(app) == "AstroDetailsScreen")
+    await to_astro_details(pilot)
     await pilot.press("ctrl+n")
     await wait_for(pilot, lambda: screen_name(app) == "AzureAccountScreen")
     await wait_for(pilot, lambda: not app.screen.query_one("#subscriptions", Picker).loading_items, what="subs")
@@ -148,9 +141,7 @@ def test_pilot_endpoint_in_spoke_1_zone_in_the_hub_vnet_of_spoke_2_create_and_ve
             assert (saved.dns_subscription_id, saved.dns_resource_group) == (CONN, w.HUB_DNS_RG)
             assert [v.lower() for v in saved.linked_vnets] == [w.SPOKE2_VNET.lower()]
 
-            await pilot.press("ctrl+n")
-            await wait_for(pilot, lambda: screen_name(app) == "ReviewScreen")
-            await wait_for(pilot, lambda: getattr(app.screen, "plans", None), timeout=30, what="plans")
+            await to_review(pilot, timeout=30)
             plans = text_of(app, "#plans")
             assert app.screen.plans[0].action.value == "done", plans
             assert f"in resource group '{w.HUB_DNS_RG}' in subscription {CONN}" in plans
@@ -159,26 +150,19 @@ def test_pilot_endpoint_in_spoke_1_zone_in_the_hub_vnet_of_spoke_2_create_and_ve
                 f"Across subscriptions: the endpoint in subscription {S1}; the DNS zone in {CONN} (resource group "
                 f"{w.HUB_DNS_RG}); VNet vnet-spoke-2 in {S2}.")
             since = max((r.number for r in subs.requests), default=0)
-            await pilot.press("ctrl+n")
-            await wait_for(pilot, lambda: screen_name(app) == "CreateScreen")
-            await wait_for(pilot, lambda: "apply" not in app.busy, timeout=30, what="apply finished")
-            assert create_state(app.step_states) == "done", app.step_states
+            await to_approval(pilot)
             made = [(r.method, r.path.lower().split("?")[0]) for r in subs.writes(since)]
             links = [p for m, p in made if m == "PUT" and "/virtualnetworklinks/" in p]
             assert len(links) == 2 and all(p.startswith(f"/subscriptions/{CONN}/".lower()) for p in links), made
             assert any(m == "PUT" and p.startswith(f"/subscriptions/{S1}/".lower()) and "/privateendpoints/" in p
                        for m, p in made)
             assert not any(p.startswith(f"/subscriptions/{S2}/".lower()) for _, p in made)   # only linked to
-            await pilot.press("ctrl+n")
-            await wait_for(pilot, lambda: screen_name(app) == "ApprovalScreen")
             await wait_for(pilot, lambda: app.screen.checks > 0, what="first approval check")
             if app.screen.state != "done":
                 await pilot.press("ctrl+a")                          # the demo's approve-now key
             await wait_for(pilot, lambda: app.screen.state == "done", what="approved")
             subs.knobs.dns_vnet_id = w.SPOKE2_VNET                   # verify from inside the other spoke
-            await pilot.press("ctrl+n")
-            await wait_for(pilot, lambda: screen_name(app) == "VerifyScreen")
-            await wait_for(pilot, lambda: app.verify_state is not None, timeout=30, what="verify report")
+            await to_verify(pilot)
             assert app.verify_state == "done", [(c.name, c.ok, c.detail, c.diagnosis)
                                                 for c in app.screen.report.checks]
         record = app.store.list()[0][0]

@@ -29,17 +29,15 @@ import copy
 import ipaddress
 import json
 import secrets
-import ssl
 import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from wizard.sandbox.arm.http import TlsHttpServer
 from wizard.sandbox.certs import SandboxCA
+from wizard.sandbox.https import TlsHandler, TlsHttpServer, serving_thread
 
 ORG_ID = "clorgsandbox0000000000001"
 WORKSPACE_ID = "clwssandbox00000000000001"
@@ -350,29 +348,13 @@ def _bump(dep: dict[str, Any]) -> None:
     dep["updatedAt"] = max(datetime.now(timezone.utc), last + timedelta(seconds=1)).strftime(fmt)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(TlsHandler):
     server_version = "astro-api-sandbox"
-    sys_version = ""
     timeout = 60
     service: AstroApiService
 
-    def setup(self) -> None:
-        super().setup()
-        try:
-            self.request.do_handshake()
-        except (ssl.SSLError, OSError):
-            self.close_connection = True
-            raise
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
     def do_GET(self) -> None:
-        raw_path, _, qs = self.path.partition("?")
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        headers = {k.lower(): v for k, v in self.headers.items()}
+        raw_path, qs, headers, body = self.read_parts()
         status, out, extra = self.service.handle(self.command, raw_path, parse_qs(qs), headers, body)
         payload = json.dumps(out).encode()
         self.send_response(status)
@@ -393,8 +375,7 @@ class AstroApiServer:
         self.service = service
         handler = type("BoundAstroApiHandler", (_Handler,), {"service": service})
         self._server = TlsHttpServer(("127.0.0.1", 0), handler, ca.server_context(["localhost"], ["127.0.0.1"]))
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="sandbox-astro-api", daemon=True)
+        self._thread = serving_thread(self._server, "sandbox-astro-api")
 
     @property
     def base_url(self) -> str:
