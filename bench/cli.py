@@ -1,7 +1,9 @@
 """`plan` and `status` on the demo world (setup applied, approval pending): wall time of the command as a fresh
 process, medians of alternating runs, with the interpreter's normal teardown (`wizard.cli.main` then exit, as
 before) and with the quick exit `python -m wizard` now makes after a read-only command; plus the fixed costs
-(Python start, importing azure.mgmt.network, the SDK's transport) measured alone. Target: <= 0.45 s.
+(Python start, importing azure.mgmt.network, the SDK's transport) measured alone; and the quick exit with every
+read through the SDK clients (`ClientFactory.RAW_READS` off), i.e. before the raw reads. Target: <= 0.4x one
+`az network private-endpoint show` (bench/vs_az.py --only plan,status).
 
     .venv/bin/python bench/cli.py [--runs 7]
 """
@@ -22,6 +24,10 @@ from wizard.sandbox.server import Sandbox
 
 REPO = Path(__file__).resolve().parents[1]
 NORMAL = "import sys\nfrom wizard.cli import main\nraise SystemExit(main(sys.argv[1:]))"
+# The same quick exit with every read through the SDK clients (`ClientFactory.RAW_READS` off): the state before the
+# raw reads of wizard/core/arm_reads.py, measured in the same run.
+SDK_READS = ("import sys\nfrom wizard.core.azure import ClientFactory\nClientFactory.RAW_READS = False\n"
+             "from wizard.cli.exit import run\nrun(sys.argv[1:])")
 
 
 def wall(argv: list[str], env: dict[str, str]) -> float:
@@ -58,6 +64,7 @@ def main() -> int:
             argv = [command, "--config", str(config), "--json"]
             cases[f"{command}, normal exit"] = [py, "-c", NORMAL, *argv]
             cases[f"{command}, python -m wizard"] = [py, "-m", "wizard", *argv]
+            cases[f"{command}, SDK reads (RAW_READS off)"] = [py, "-c", SDK_READS, *argv]
         times: dict[str, list[float]] = {k: [] for k in cases}
         for _ in range(args.runs):
             for name, argv in cases.items():   # interleaved, so load changes hit every case alike

@@ -158,8 +158,11 @@ class SetupContext:
         return self.factory.privatedns(self.zone_subscription)
 
     def dns_of(self, resource_id: str) -> Any:
-        """The private DNS client of the subscription `resource_id` names (not the config's: a record says where)."""
-        return self.factory.privatedns(parse_id(resource_id).get("subscription") or self.subscription)
+        """The private DNS client of the subscription `resource_id` names (not the config's: a record says where).
+        The SDK's own client, reads included: destroy's check (a GET, its etag) and the conditional delete that
+        follows go through the same client, as do the facts apply notes after its writes (issue 16 keeps those off
+        the raw reads of `wizard.core.arm_reads`)."""
+        return self.factory.privatedns_sdk(parse_id(resource_id).get("subscription") or self.subscription)
 
     def resources(self) -> Any:
         return self.factory.resources(self.subscription)

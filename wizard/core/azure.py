@@ -30,6 +30,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from azure.mgmt.resource.resources import ResourceManagementClient
     from azure.mgmt.resource.subscriptions import SubscriptionClient
 
+    from wizard.core.arm_reads import ArmReader, NetworkReads, PrivateDnsReads, ResourceReads, SubscriptionsReads
+
 
 NO_CREDENTIAL_MESSAGE = (
     "You are not signed in to Azure: run `az login` (then `az account set -s <subscription>`), "
@@ -140,7 +142,14 @@ class TenantInfo:
 
 
 class ClientFactory:
-    """Builds and caches the four SDK clients from `AzureSettings`; thread-safe."""
+    """Builds and caches the four SDK clients from `AzureSettings`; thread-safe.
+
+    With `RAW_READS` (issue 16) `network()`, `privatedns()`, `resources()` and `subscriptions()` hand out
+    `wizard.core.arm_reads` clients: the reads the steps make go as raw JSON through one ARMPipelineClient with the
+    same policies (so a plan or status never imports azure.mgmt.network), everything else (writes, their LROs) goes
+    to the SDK client, built on first use. False: every call through the SDK clients, as before."""
+
+    RAW_READS = True
 
     def __init__(self, settings: AzureSettings, *, credential: Any | None = None,
                  per_call_policies: list[Any] | Callable[[], list[Any]] | None = None) -> None:
@@ -246,7 +255,31 @@ class ClientFactory:
                         self._cache[key] = client
         return client
 
-    def network(self, subscription_id: str) -> NetworkManagementClient:
+    def reader(self) -> ArmReader:
+        """The one raw-JSON reader (wizard.core.arm_reads) every subscription's reads go through."""
+        def build() -> Any:
+            from wizard.core.arm_objects import read_pipeline
+            from wizard.core.arm_reads import ArmReader
+
+            kw = self._kwargs()
+            return ArmReader(read_pipeline(self.client_credential(), **kw), kw["base_url"], kw["polling_interval"])
+
+        return self._get("reader", "-", build)
+
+    def _reads(self, kind: str, subscription_id: str, sdk: Callable[[], Any]) -> Any:
+        """The `wizard.core.arm_reads` client of `kind` for the subscription (its writes go to `sdk()`)."""
+        from wizard.core import arm_reads
+
+        cls = {"network": arm_reads.NetworkReads, "privatedns": arm_reads.PrivateDnsReads,
+               "resources": arm_reads.ResourceReads, "subscriptions": arm_reads.SubscriptionsReads}[kind]
+        return self._get(f"{kind}-reads", subscription_id, lambda: cls(self.reader(), subscription_id, sdk))
+
+    def network(self, subscription_id: str) -> NetworkManagementClient | NetworkReads:
+        if self.RAW_READS:
+            return self._reads("network", subscription_id, lambda: self.network_sdk(subscription_id))
+        return self.network_sdk(subscription_id)
+
+    def network_sdk(self, subscription_id: str) -> NetworkManagementClient:
         def build() -> Any:
             from azure.mgmt.network import NetworkManagementClient
 
@@ -254,7 +287,12 @@ class ClientFactory:
 
         return self._get("network", subscription_id, build)
 
-    def privatedns(self, subscription_id: str) -> PrivateDnsManagementClient:
+    def privatedns(self, subscription_id: str) -> PrivateDnsManagementClient | PrivateDnsReads:
+        if self.RAW_READS:
+            return self._reads("privatedns", subscription_id, lambda: self.privatedns_sdk(subscription_id))
+        return self.privatedns_sdk(subscription_id)
+
+    def privatedns_sdk(self, subscription_id: str) -> PrivateDnsManagementClient:
         def build() -> Any:
             from azure.mgmt.privatedns import PrivateDnsManagementClient
 
@@ -262,7 +300,12 @@ class ClientFactory:
 
         return self._get("privatedns", subscription_id, build)
 
-    def resources(self, subscription_id: str) -> ResourceManagementClient:
+    def resources(self, subscription_id: str) -> ResourceManagementClient | ResourceReads:
+        if self.RAW_READS:
+            return self._reads("resources", subscription_id, lambda: self.resources_sdk(subscription_id))
+        return self.resources_sdk(subscription_id)
+
+    def resources_sdk(self, subscription_id: str) -> ResourceManagementClient:
         def build() -> Any:
             from azure.mgmt.resource.resources import ResourceManagementClient
 
@@ -279,7 +322,12 @@ class ClientFactory:
 
         return self._get("containerservice", subscription_id, build)
 
-    def subscriptions(self) -> SubscriptionClient:
+    def subscriptions(self) -> SubscriptionClient | SubscriptionsReads:
+        if self.RAW_READS:
+            return self._reads("subscriptions", "-", self.subscriptions_sdk)
+        return self.subscriptions_sdk()
+
+    def subscriptions_sdk(self) -> SubscriptionClient:
         def build() -> Any:
             from azure.mgmt.resource.subscriptions import SubscriptionClient
 

@@ -82,7 +82,7 @@ def vnet_row(body: dict[str, Any]) -> VNetRow:
 def list_vnet_pages(factory: ClientFactory, subscription_id: str, resource_group: str | None = None,
                     ) -> Iterator[list[VNetRow]]:
     """Virtual Networks - List All (or List, in one resource group), a page at a time, as `VNetRow`s."""
-    network = factory.network(subscription_id)  # first: it imports azure.mgmt.network under the SDK import lock
+    network = factory.network_sdk(subscription_id)  # first: it imports azure.mgmt.network under the SDK import lock
     from azure.mgmt.network.operations._operations import (
         build_virtual_networks_list_all_request,
         build_virtual_networks_list_request,
