@@ -13,29 +13,18 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from pathlib import Path
 
-from wizard.core.config import SetupConfig
+from demo_setup import demo_setup, wall
+
 from wizard.sandbox.server import Sandbox
 
-REPO = Path(__file__).resolve().parents[1]
 NORMAL = "import sys\nfrom wizard.cli import main\nraise SystemExit(main(sys.argv[1:]))"
 # The same quick exit with every read through the SDK clients (`ClientFactory.RAW_READS` off): the state before the
 # raw reads of wizard/core/arm_reads.py, measured in the same run.
 SDK_READS = ("import sys\nfrom wizard.core.azure import ClientFactory\nClientFactory.RAW_READS = False\n"
              "from wizard.cli.exit import run\nrun(sys.argv[1:])")
-
-
-def wall(argv: list[str], env: dict[str, str]) -> float:
-    t0 = time.perf_counter()
-    done = subprocess.run(argv, env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
-    elapsed = time.perf_counter() - t0
-    assert done.returncode in (0, 3), done.stderr[-2000:]
-    return elapsed
 
 
 def main() -> int:
@@ -44,14 +33,7 @@ def main() -> int:
     args = ap.parse_args()
     print(f"load average before: {os.getloadavg()}")
     with Sandbox(world="demo") as sb, tempfile.TemporaryDirectory(prefix="astro-pl-bench-") as tmp:
-        sb.knobs.lro_seconds = {"privateEndpoint": 0.2, "privateDnsZone": 0.1, "virtualNetworkLink": 0.1,
-                                "delete": 0.05, "visibility": 0.0}
-        sb.knobs.poll_retry_after_ms = 50
-        config = Path(tmp) / "setup.toml"
-        config.write_text(SetupConfig(alias=sb.demo_alias, api_url=sb.demo_api_url, subscription_id=sb.subscription_id,
-                                      resource_group="rg-aks-prod", vnet="vnet-aks-prod",
-                                      subnet="snet-private-endpoints").to_toml())
-        env = dict(os.environ, **sb.env(), ASTRO_PL_STATE_DIR=str(Path(tmp) / "state"))
+        config, env = demo_setup(sb, tmp)
         py = sys.executable
         wall([py, "-m", "wizard", "apply", "--config", str(config), "--yes", "--no-wait"], env)
         cases = {

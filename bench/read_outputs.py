@@ -7,14 +7,14 @@ change to the read path and `diff -r` the two directories (issue 16: "with the s
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from wizard.core.config import SetupConfig
+from demo_setup import demo_setup
+
 from wizard.sandbox.server import Sandbox
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,14 +24,7 @@ def main() -> int:
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
     with Sandbox(world="demo") as sb, tempfile.TemporaryDirectory(prefix="astro-pl-bench-") as tmp:
-        sb.knobs.lro_seconds = {"privateEndpoint": 0.2, "privateDnsZone": 0.1, "virtualNetworkLink": 0.1,
-                                "delete": 0.05, "visibility": 0.0}
-        sb.knobs.poll_retry_after_ms = 50
-        config = Path(tmp) / "setup.toml"
-        config.write_text(SetupConfig(alias=sb.demo_alias, api_url=sb.demo_api_url, subscription_id=sb.subscription_id,
-                                      resource_group="rg-aks-prod", vnet="vnet-aks-prod",
-                                      subnet="snet-private-endpoints").to_toml())
-        env = dict(os.environ, **sb.env(), ASTRO_PL_STATE_DIR=str(Path(tmp) / "state"))
+        config, env = demo_setup(sb, tmp)
         py = sys.executable
         done = subprocess.run([py, "-m", "wizard", "apply", "--config", str(config), "--yes", "--no-wait"], env=env,
                               cwd=REPO, capture_output=True, text=True, timeout=300)
