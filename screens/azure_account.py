@@ -23,7 +23,14 @@ from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from screens.base import WizardScreen
-from screens.messages import LoginFinished, LoginOutput, SignInChecked, SubscriptionsListed, TenantsListed
+from screens.messages import (
+    LoginFinished,
+    LoginOutput,
+    SignInChecked,
+    SubscriptionsListed,
+    TenantFallback,
+    TenantsListed,
+)
 from screens.widgets.picker import Picker
 from wizard.core.constants import ENV_ACCESS_TOKEN
 
@@ -71,12 +78,17 @@ class AzureAccountScreen(WizardScreen):
         self.query_one("#login-output").display = False
         self.query_one("#subscriptions", Picker).focus_filter()
         self._run = object()
-        self.check(self._run)
+        # A tenant picked in an earlier run ([azure] tenant_id, saved with the answers): its tokens again, so the
+        # saved subscription is listed (another tenant's is not visible with the account's default token).
+        saved = (self.wizard.config.tenant_id or "").strip()
+        self._tenant_now = None
+        self.check(self._run, saved or None, saved=bool(saved))
 
     @work(thread=True, exclusive=True, group="azure-account")
-    def check(self, run: object, tenant: str | None = None) -> None:
+    def check(self, run: object, tenant: str | None = None, *, saved: bool = False) -> None:
         """Who is signed in, the tenants they may switch to, then the subscriptions they see; each answer comes back
-        as a message carrying `run` (a later check's answers replace this one's). `tenant`: switch to it first."""
+        as a message carrying `run` (a later check's answers replace this one's). `tenant`: switch to it first;
+        `saved`: it is the one saved with the answers, and when it gives no token the account's own is used."""
         from wizard.core.azure import AzureAccessError
 
         try:
@@ -85,6 +97,12 @@ class AzureAccountScreen(WizardScreen):
             listings = self.wizard.listings
             identity = listings.signed_in()
         except AzureAccessError as exc:
+            if saved and tenant is not None:   # not signed in to it any more: go on in the account's own tenant
+                self.wizard.switch_tenant("")
+                self.wizard.config.tenant_id = None
+                self.post_message(TenantFallback(tenant))
+                self.check(run)
+                return
             # a tenant just picked may need its own sign-in (another directory's MFA or consent)
             said = (f"No token for tenant {tenant}: sign in to it (`az login --tenant {tenant}`), then press Ctrl+R, "
                     "or pick another tenant above." if tenant is not None else str(exc))
@@ -111,6 +129,12 @@ class AzureAccountScreen(WizardScreen):
             self.post_message(SubscriptionsListed([], self.wizard.explain(exc), run=run))
             return
         self.post_message(SubscriptionsListed(items, run=run))
+
+    @on(TenantFallback)
+    def _tenant_fallback(self, message: TenantFallback) -> None:
+        tenant = self.wizard.redact_line(message.tenant)
+        self.notify(f"No token for the tenant saved with this setup ({tenant}): using your account's own. To use it, "
+                    f"run `az login --tenant {tenant}`, then Ctrl+R, and pick it above.", timeout=10)
 
     @on(SignInChecked)
     def _sign_in_checked(self, message: SignInChecked) -> None:
@@ -183,7 +207,9 @@ class AzureAccountScreen(WizardScreen):
         """Tokens for the picked tenant from now on, and its subscriptions; the answers made in the other tenant
         (its subscription, group, VNet and subnet) are cleared, as `_choose` does for another subscription."""
         event.stop()
+        self.wizard.config.tenant_id = event.item.key   # kept with the answers: a later run asks tokens for it again
         if (self._tenant_now or "").lower() == event.item.key.lower():
+            self.wizard.save_answers()
             self.say(f"Tenant: {event.item.label} (the one in use)")
             self.query_one("#subscriptions", Picker).focus_filter()
             return

@@ -196,3 +196,11 @@ class AstroHealthRead(Message, bubble=False):
     def __init__(self, found: object) -> None:
         super().__init__()
         self.found = found
+
+
+class TenantFallback(Message, bubble=False):
+    """The tenant saved with the answers gave no token: the sign-in page goes on in the account's own tenant."""
+
+    def __init__(self, tenant: str) -> None:
+        super().__init__()
+        self.tenant = tenant

@@ -66,28 +66,38 @@ def test_static_token_stops_the_approval_wait_cleanly_and_a_rerun_resumes(sandbo
 
 
 class RefreshingCredential:
-    """What `az login` gives DefaultAzureCredential: a new token whenever asked (azure-core's bearer policy asks
-    again when the one it holds is within five minutes of expiry -- with one-second tokens, every request)."""
+    """What `az login` gives DefaultAzureCredential: a new token whenever asked. Each is valid `lifetime` seconds
+    of the sandbox's clock; it says it expires within a minute, so azure-core's bearer policy (which asks again
+    within five minutes of expiry) asks for a new one before every request."""
 
     def __init__(self, sandbox: Any, lifetime: float) -> None:
         self.sandbox, self.lifetime, self.issued = sandbox, lifetime, 0
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         self.issued += 1
-        return AccessToken(self.sandbox.issue_token(lifetime=self.lifetime), int(time.time() + self.lifetime))
+        return AccessToken(self.sandbox.issue_token(lifetime=self.lifetime), int(time.time()) + 60)
 
 
 def test_a_refreshing_credential_waits_across_expiries(sandbox, tmp_path):
-    sandbox.knobs.approve_after = 2.5                 # Astronomer approves 2.5 s after the endpoint exists
-    cred = RefreshingCredential(sandbox, lifetime=1.0)
-    settings = sandbox_settings(sandbox)
-    factory = ClientFactory(settings.with_overrides(access_token=None), credential=cred)
-    engine = Engine(demo_config(sandbox), factory, RecordStore(tmp_path / "state"),
-                    approval=ApprovalPolling(first=0.2, longest=0.3, timeout=30.0))
-    started = time.monotonic()
+    """Tokens of 10 minutes and a wait of hours on the sandbox's clock, moved on at every poll (by less than one
+    token's life, so a request in flight while it moves keeps a valid token): a credential that is never asked
+    again would be refused after two polls; a refreshing one waits on until Astronomer approves."""
+    sandbox.knobs.approve_after = 1.5                 # Astronomer approves 1.5 s (real time) after the endpoint exists
+    lifetime, step = 600.0, 500.0
+    cred = RefreshingCredential(sandbox, lifetime=lifetime)
+    polls: list[float] = []
+
+    def on_event(event: Any) -> None:
+        if event.step == "approval" and "waiting for Astronomer" in event.message:
+            sandbox.tokens.advance(step)
+            polls.append(sandbox.tokens.offset)
+
+    factory = ClientFactory(sandbox_settings(sandbox).with_overrides(access_token=None), credential=cred)
+    engine = Engine(demo_config(sandbox), factory, RecordStore(tmp_path / "state"), on_event=on_event,
+                    approval=ApprovalPolling(first=0.1, longest=0.2, timeout=30.0))
     result = engine.apply()
     assert result.exit_code == EXIT_OK, states(result)
-    assert time.monotonic() - started > 1.0          # longer than one token lived
+    assert polls and polls[-1] >= 2 * lifetime, polls   # the wait outlived several tokens
     assert cred.issued > 3
     assert not [r for r in sandbox.requests if r.status == 401]
 

@@ -15,6 +15,7 @@ from signin_helpers import IDENTITY_CHATTER, az_login, needs_az
 
 from wizard.cli import main
 from wizard.core.azure import ClientFactory
+from wizard.core.config import SetupConfig
 from wizard.core.errors import explain
 from wizard.core.settings import AzureSettings
 from wizard.sandbox import seeds
@@ -132,3 +133,49 @@ def test_plain_wizard_asks_which_tenant_and_lists_that_tenants_subscriptions(two
     assert "Using tenant " + OTHER in text
     assert f"Using subscription Fabrikam Production ({OTHER_SUB}), the only one this account sees." in text, text
     assert OTHER in cred.asked
+
+
+def _plain(sb: Any, tmp_path: Any, cred: Any) -> Any:
+    import io
+
+    from prompt_toolkit.output import DummyOutput
+
+    from wizard.core.record import RecordStore
+    from wizard.engine import Workspace
+    from wizard.plain import PlainWizard, Prompter
+
+    settings = sandbox_settings(sb).with_overrides(access_token=None)
+    workspace = Workspace(settings, store=RecordStore(tmp_path / "state"))
+    workspace.factory = ClientFactory(settings, credential=cred)
+    out = io.StringIO()
+    return PlainWizard(workspace, prompter=Prompter(None, DummyOutput()), out=out), out
+
+
+def test_plain_wizard_uses_the_tenant_saved_with_the_answers(two_tenants, tmp_path):
+    """A resumed setup made in another tenant: its tokens again, without asking (`[azure] tenant_id`)."""
+    sb = two_tenants
+    wizard, out = _plain(sb, tmp_path, PerTenantCredential(sb))
+    wizard.config = SetupConfig(tenant_id=OTHER)
+    wizard.choose_tenant(sb.tenant_id)
+    assert wizard.factory.settings.tenant_id == OTHER and wizard.workspace.factory is wizard.factory
+    assert f"Using tenant {OTHER}, saved with this setup" in out.getvalue()
+
+
+def test_plain_wizard_goes_on_in_the_accounts_tenant_when_the_saved_ones_sign_in_lapsed(two_tenants, tmp_path):
+    from azure.core.exceptions import ClientAuthenticationError
+
+    sb = two_tenants
+
+    class HomeOnly(PerTenantCredential):
+        def get_token(self, *scopes: str, tenant_id: str | None = None, **kwargs: Any) -> Any:
+            if tenant_id not in (None, sb.tenant_id):
+                raise ClientAuthenticationError(f"AADSTS50076: sign in to tenant {tenant_id} again")
+            return super().get_token(*scopes, tenant_id=tenant_id, **kwargs)
+
+    wizard, out = _plain(sb, tmp_path, HomeOnly(sb))
+    home = wizard.factory
+    wizard.config = SetupConfig(tenant_id=OTHER)
+    wizard.choose_tenant(sb.tenant_id)
+    assert wizard.factory is home and wizard.config.tenant_id is None
+    assert f"No token for the tenant saved with this setup ({OTHER}): using your account's own." in out.getvalue()
+    assert "AADSTS" not in out.getvalue()

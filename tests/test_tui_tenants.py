@@ -98,6 +98,7 @@ def test_pick_the_other_tenant_lists_only_its_subscriptions_and_finishes_the_pag
             assert OTHER in cred.asked and app.settings is not None and app.settings.tenant_id == OTHER
             assert (app.config.resource_group, app.config.vnet, app.config.subnet) == ("", "", "")
             assert app.screen.query_one("#tenants", Picker).selected == OTHER
+            assert app.config.tenant_id == OTHER   # kept with the answers: a later run asks its tokens again
 
             await pilot.press("ctrl+n")   # the sign-in page is done: on to the placement page
             await wait_for(pilot, lambda: screen_name(app) == "PlacementScreen", what="the placement page")
@@ -195,4 +196,50 @@ def test_a_tenant_that_needs_its_own_sign_in_says_how(sandbox, tmp_path, monkeyp
             await pilot.press(*"contoso", "enter")
             await wait_for(pilot, lambda: f"(tenant {sandbox.tenant_id})" in _identity(app), what="home again")
             await wait_for(pilot, lambda: app.config.subscription_id == sandbox.subscription_id, what="its sub")
+    asyncio.run(run())
+
+
+def _resume_on_azure_page(app: WizardApp, sandbox: Any, tenant: str) -> Any:
+    """Answers saved in an earlier run that picked `tenant`, then the sign-in page."""
+    async def go(pilot: Any) -> None:
+        await wait_for(pilot, lambda: screen_name(app) == "StartScreen")
+        app.config = SetupConfig(alias=sandbox.demo_alias, api_url=sandbox.demo_api_url, subscription_id=OTHER_SUB,
+                                 tenant_id=tenant)
+        app.goto("azure")
+        await wait_for(pilot, lambda: screen_name(app) == "AzureAccountScreen")
+    return go
+
+
+def test_a_tenant_saved_with_the_answers_is_used_again_on_resume(sandbox, tmp_path, monkeypatch):
+    sandbox.reset("two-tenants")
+    monkeypatch.setenv("AZURE_CONFIG_DIR", str(tmp_path / "az"))
+    app, cred = _app(sandbox, tmp_path)
+
+    async def run() -> None:
+        async with app.run_test(size=(110, 40)) as pilot:
+            await _resume_on_azure_page(app, sandbox, OTHER)(pilot)
+            await wait_for(pilot, lambda: f"(tenant {OTHER})" in _identity(app), what="signed in to Fabrikam")
+            subs = _subscriptions(app)
+            await wait_for(pilot, lambda: _listed(subs), what="Fabrikam's subscriptions")
+            assert [i.key for i in subs.items] == [OTHER_SUB] and app.config.subscription_id == OTHER_SUB
+            assert OTHER in cred.asked and app.config.tenant_id == OTHER
+    asyncio.run(run())
+
+
+def test_a_saved_tenant_without_a_token_falls_back_to_the_accounts_own_and_says_so(sandbox, tmp_path, monkeypatch):
+    sandbox.reset("two-tenants")
+    monkeypatch.setenv("AZURE_CONFIG_DIR", str(tmp_path / "az"))
+    settings = sandbox_settings(sandbox).with_overrides(access_token=None)
+    app = WizardApp(settings=settings, state=tmp_path / "state", preload_sdk=False, clock=lambda: 0.0,
+                    credential=HomeOnlyCredential(sandbox))
+    said: list[str] = []
+    monkeypatch.setattr(app, "notify", lambda message, **kw: said.append(str(message)))
+
+    async def run() -> None:
+        async with app.run_test(size=(110, 40)) as pilot:
+            await _resume_on_azure_page(app, sandbox, OTHER)(pilot)
+            await wait_for(pilot, lambda: f"(tenant {sandbox.tenant_id})" in _identity(app), what="home tenant")
+            await wait_for(pilot, lambda: _listed(_subscriptions(app)), what="the home tenant's subscriptions")
+            assert app.config.tenant_id is None
+            assert any(f"No token for the tenant saved with this setup ({OTHER})" in m for m in said), said
     asyncio.run(run())

@@ -6,6 +6,8 @@ TOML layout (names kept stable; other tools and checks rely on them):
                organization_id = "..."  deployment_id = "..." (optional: with them and an Astro API token,
                api_url may be left out and is read from the Deployment; issue 14)
     [azure]    subscription_id = "..."  resource_group = "..."
+               tenant_id = "..." (optional: the Azure AD tenant of the subscription, for accounts in several
+                 tenants; the wizard saves the one picked; --tenant / ASTRO_PL_TENANT_ID win over it; issue 17)
     [endpoint] name = "astro-privatelink"  nic_name = "..." (optional)  vnet = "<name or id>"  subnet = "<name>"
                region = "..." (optional)
     [dns]      linked_vnets = ["<extra vnet resource id>", ...] (optional)
@@ -44,6 +46,8 @@ else:  # pragma: no cover - Python 3.10
 
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# A tenant: its id, or a verified domain name (`az login --tenant` takes either).
+_TENANT = re.compile(r"[0-9A-Fa-f]{8}-(?:[0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 
 class ConfigError(ValueError):
@@ -71,6 +75,7 @@ class SetupConfig:
     aks_cluster: str | None = None   # [aks] cluster: the agents' AKS cluster (steps/aks.py derives the VNets)
     dns_subscription_id: str | None = None   # [dns] subscription_id: the zone's subscription (issue 15)
     aks_namespace: str | None = None   # [aks] namespace: where the in-cluster probe runs (issue 13)
+    tenant_id: str | None = None   # [azure] tenant_id: the tenant tokens are asked for (issue 17); None: the account's
 
     @property
     def cluster_id(self) -> str | None:
@@ -95,6 +100,9 @@ class SetupConfig:
         out += [f"Resource group: {p}" for p in check_resource_group_name(self.resource_group).problems]
         if self.dns_resource_group:
             out += [f"DNS resource group: {p}" for p in check_resource_group_name(self.dns_resource_group).problems]
+        if self.tenant_id and not _TENANT.fullmatch(self.tenant_id.strip()):
+            out.append(f"[azure] tenant_id '{self.tenant_id}' is not a tenant: use its id (a GUID, as `az account "
+                       "tenant list --query [].tenantId -o tsv` shows) or a domain like contoso.onmicrosoft.com.")
         if self.dns_subscription_id and not _GUID.fullmatch(self.dns_subscription_id.strip()):
             out.append(f"[dns] subscription_id '{self.dns_subscription_id}' is not a subscription id (a GUID such as "
                        "00000000-0000-0000-0000-000000000000).")
@@ -165,7 +173,10 @@ class SetupConfig:
         lines += [f"{key} = {q(value)}" for key, value in (("organization_id", self.organization_id),
                                                            ("deployment_id", self.deployment_id)) if value]
         lines += ["", "[azure]", f"subscription_id = {q(self.subscription_id)}",
-                 f"resource_group = {q(self.resource_group)}", "",
+                 f"resource_group = {q(self.resource_group)}"]
+        if self.tenant_id:
+            lines.append(f"tenant_id = {q(self.tenant_id)}")
+        lines += ["",
                  "[endpoint]", f"name = {q(self.endpoint_name)}"]
         if self.nic_name:
             lines.append(f"nic_name = {q(self.nic_name)}")
@@ -207,7 +218,7 @@ def _toml_string(value: str) -> str:
 _SECTIONS: dict[str, dict[str, str]] = {
     "astro": {"alias": "alias", "api_url": "api_url", "organization_id": "organization_id",
               "deployment_id": "deployment_id"},
-    "azure": {"subscription_id": "subscription_id", "resource_group": "resource_group"},
+    "azure": {"subscription_id": "subscription_id", "resource_group": "resource_group", "tenant_id": "tenant_id"},
     "endpoint": {"name": "endpoint_name", "nic_name": "nic_name", "vnet": "vnet", "subnet": "subnet",
                  "region": "region"},
     "dns": {"linked_vnets": "linked_vnets", "resource_group": "dns_resource_group", "link_name": "link_name",
@@ -251,7 +262,7 @@ def parse_config(text: str, *, source: str = "config") -> SetupConfig:
     if problems:
         raise ConfigError("\n".join(problems))
     for optional in ("nic_name", "region", "dns_resource_group", "link_name", "organization_id", "deployment_id",
-                     "aks_cluster", "dns_subscription_id", "aks_namespace"):
+                     "aks_cluster", "dns_subscription_id", "aks_namespace", "tenant_id"):
         if values.get(optional) == "":
             values[optional] = None
     _split_group_id(values, source)

@@ -64,6 +64,7 @@ class Workspace:
         self.transcript = transcript or Transcript()
         transcript_ = self.transcript
         self.factory = ClientFactory(settings, credential=credential, per_call_policies=lambda: [transcript_.policy()])
+        self._tenant_factories: dict[str, ClientFactory] = {}
 
     def log_to(self, key: str | None) -> None:
         """Log ARM requests beside the setup record of `key` (`setup_key`), from now on."""
@@ -79,8 +80,20 @@ class Workspace:
         """An engine over a copy of the answers (the front end may go on editing its own)."""
         config = SetupConfig.from_dict(config.to_dict())
         self.log_to(setup_key(config) if config.cluster_id else None)
-        return Engine(config, self.factory, self.store, allow_update=allow_update, on_event=on_event,
+        return Engine(config, self.factory_for(config), self.store, allow_update=allow_update, on_event=on_event,
                       cancel=cancel, approval=approval)
+
+    def factory_for(self, config: SetupConfig) -> ClientFactory:
+        """The clients for these answers: tokens for their saved tenant (`[azure] tenant_id`, what the wizard kept
+        of the tenant picked), unless the settings name one (--tenant, ASTRO_PL_TENANT_ID, a tenant picked now) or
+        a static token is used (a token is for one tenant). Same credential, same request log."""
+        tenant = (config.tenant_id or "").strip()
+        if not tenant or self.settings.tenant_id or self.settings.access_token:
+            return self.factory
+        found = self._tenant_factories.get(tenant.lower())
+        if found is None:
+            found = self._tenant_factories[tenant.lower()] = self.factory.for_tenant(tenant)
+        return found
 
     def save_answers(self, config: SetupConfig, record: SetupRecord | None) -> Saved:
         """Write the answers to the setup record of their cluster (loading or starting it when `record` is

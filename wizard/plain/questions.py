@@ -206,6 +206,23 @@ class PlainQuestions:
         settings = self.factory.settings
         if settings.access_token or settings.tenant_id:
             return
+        saved = (self.config.tenant_id or "").strip()
+        if saved:   # picked in an earlier run and kept with the answers ([azure] tenant_id)
+            if (current or "").lower() != saved.lower():
+                from wizard.core.azure import AzureAccessError
+
+                candidate = self.factory.for_tenant(saved)
+                try:
+                    candidate.check_credential()
+                except AzureAccessError:   # its sign-in lapsed: go on in the account's own tenant, and say so
+                    self.config.tenant_id = None
+                    self.say(f"  No token for the tenant saved with this setup ({self.sub_label(saved)}): using your "
+                             f"account's own. To use it, run `az login --tenant {self.sub_label(saved)}` and start "
+                             "again.")
+                    return
+                self.workspace.factory = self.factory = candidate
+            self.say(f"  Using tenant {self.sub_label(saved)}, saved with this setup (--tenant picks another).")
+            return
         tenants = self.listing("tenant", self.factory.tenants)
         if not tenants or len(tenants) < 2:
             return
@@ -213,10 +230,12 @@ class PlainQuestions:
                    for t in tenants]
         chosen = self.ask.pick("Your account is in several Azure tenants (directories). Which one?", choices,
                                default=current, what="tenant")
+        if chosen:
+            self.config.tenant_id = chosen   # kept with the answers: a later run asks tokens for it again
         if chosen and (current or "").lower() != chosen.lower():
             self.workspace.factory = self.factory = self.factory.for_tenant(chosen)
-            self.say(f"  Using tenant {self.sub_label(chosen)} (tokens are asked for it from here on; next time: "
-                     f"--tenant {chosen}).")
+            self.say(f"  Using tenant {self.sub_label(chosen)} (tokens are asked for it from here on; it is saved "
+                     "with this setup's answers).")
 
     def listing(self, what: str, load: Callable[[], list[Any]]) -> list[Any] | None:
         """A live listing; on failure says why and offers to try again or type the value instead (None)."""
