@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 
-from demo_setup import demo_setup, wall
+from demo_setup import demo_setup, print_medians, time_interleaved, wall
 
 from wizard.sandbox.server import Sandbox
 
@@ -24,7 +23,7 @@ NORMAL = "import sys\nfrom wizard.cli import main\nraise SystemExit(main(sys.arg
 # The same quick exit with every read through the SDK clients (`ClientFactory.RAW_READS` off): the state before the
 # raw reads of wizard/core/arm_reads.py, measured in the same run.
 SDK_READS = ("import sys\nfrom wizard.core.azure import ClientFactory\nClientFactory.RAW_READS = False\n"
-             "from wizard.cli.exit import run\nrun(sys.argv[1:])")
+             "from wizard.cli import run\nrun(sys.argv[1:])")
 
 
 def main() -> int:
@@ -47,12 +46,8 @@ def main() -> int:
             cases[f"{command}, normal exit"] = [py, "-c", NORMAL, *argv]
             cases[f"{command}, python -m wizard"] = [py, "-m", "wizard", *argv]
             cases[f"{command}, SDK reads (RAW_READS off)"] = [py, "-c", SDK_READS, *argv]
-        times: dict[str, list[float]] = {k: [] for k in cases}
-        for _ in range(args.runs):
-            for name, argv in cases.items():   # interleaved, so load changes hit every case alike
-                times[name].append(wall(argv, env))
-    for name, values in times.items():
-        print(f"  {name:40} median {statistics.median(values):.3f} s  (min {min(values):.3f}, max {max(values):.3f})")
+        times = time_interleaved(cases, env, args.runs)
+    print_medians(times)
     print(f"load average after: {os.getloadavg()}")
     return 0
 

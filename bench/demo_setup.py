@@ -1,12 +1,14 @@
 """What the command-line benches share: a demo sandbox with fast long-running operations, a config file for the
 demo setup, the environment that points the CLI at the sandbox, and the wall time of one command.
 
-    from demo_setup import demo_setup, wall     (bench scripts run as `python bench/<name>.py`)
+    from demo_setup import demo_setup, print_medians, time_interleaved, wall
+    (bench scripts run as `python bench/<name>.py`)
 """
 
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import time
 from pathlib import Path
@@ -37,3 +39,17 @@ def wall(argv: list[str], env: dict[str, str], timeout: float = 120) -> float:
     elapsed = time.perf_counter() - t0
     assert done.returncode in (0, 3), done.stderr[-2000:]
     return elapsed
+
+
+def time_interleaved(cases: dict[str, list[str]], env: dict[str, str], runs: int) -> dict[str, list[float]]:
+    """Each case's wall times over `runs` rounds, the cases interleaved so that load changes hit every case alike."""
+    times: dict[str, list[float]] = {k: [] for k in cases}
+    for _ in range(runs):
+        for name, argv in cases.items():
+            times[name].append(wall(argv, env))
+    return times
+
+
+def print_medians(times: dict[str, list[float]]) -> None:
+    for name, values in times.items():
+        print(f"  {name:40} median {statistics.median(values):.3f} s  (min {min(values):.3f}, max {max(values):.3f})")

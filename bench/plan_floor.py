@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 
-from demo_setup import demo_setup, wall
+from demo_setup import demo_setup, print_medians, time_interleaved, wall
 
 from wizard.sandbox.server import Sandbox
 
@@ -63,12 +62,8 @@ def main() -> int:
         wall([py, "-m", "wizard", "apply", "--config", str(config), "--yes", "--no-wait"], env)
         cases = {"plan (python -m wizard)": [py, "-m", "wizard", "plan", "--config", str(config), "--json"],
                  "the same reads, raw, no azure.mgmt.*": [py, "-c", RAW]}
-        times: dict[str, list[float]] = {k: [] for k in cases}
-        for _ in range(args.runs):
-            for name, argv in cases.items():
-                times[name].append(wall(argv, env))
-    for name, values in times.items():
-        print(f"  {name:40} median {statistics.median(values):.3f} s  (min {min(values):.3f}, max {max(values):.3f})")
+        times = time_interleaved(cases, env, args.runs)
+    print_medians(times)
     print(f"load average after: {os.getloadavg()}")
     return 0
 

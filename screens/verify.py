@@ -17,6 +17,7 @@ from screens.base import WizardScreen
 from screens.messages import VerifyFinished
 from screens.widgets.astro_health import AstroHealth
 from screens.widgets.wrap import Hanging
+from wizard.core.ids import name_of
 from wizard.core.states import look
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,7 +35,7 @@ class VerifyScreen(WizardScreen):
                      "404 page not found when the path is private).", classes="help", markup=False)
         cluster = self.wizard.config.aks_cluster   # issue 13: the same checks from a pod in the agents' cluster
         if cluster:
-            name = self.wizard.redact_line(cluster.rstrip("/").rsplit("/", 1)[-1])
+            name = self.wizard.redact_line(name_of(cluster))
             yield Button(f"Run them from AKS cluster {name} too (Ctrl+K)", id="verify-from-aks", compact=True)
         yield LoadingIndicator(id="verify-loading")
         yield Static("Running the checks...", id="verify-status", markup=False)
@@ -74,7 +75,7 @@ class VerifyScreen(WizardScreen):
         # Asked once, before the first run in the cluster: the agents' namespace, saved with the answers (issue 13).
         from screens.namespace_dialog import NamespaceScreen
 
-        name = self.wizard.redact_line(cluster.rstrip("/").rsplit("/", 1)[-1])
+        name = self.wizard.redact_line(name_of(cluster))
         self.app.push_screen(NamespaceScreen(name), self._namespace_chosen)
 
     def _namespace_chosen(self, namespace: str | None) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wizard.core.azure import ClientFactory
-from wizard.core.ids import parse_id
+from wizard.core.ids import name_of, parse_id
 
 MC_TYPE = "Microsoft.ContainerService/managedClusters"
 MANAGED_VNET_PREFIX = "aks-vnet-"
@@ -35,10 +35,6 @@ def _as_dict(model: Any) -> dict[str, Any]:
 
 def _vnet_of(subnet_id: str) -> str:
     return subnet_id.split("/subnets/")[0] if "/subnets/" in subnet_id.lower() else subnet_id
-
-
-def _name_of(resource_id: str) -> str:
-    return resource_id.rstrip("/").rsplit("/", 1)[-1]
 
 
 @dataclass(frozen=True)
@@ -76,7 +72,7 @@ class ClusterInfo:
                       for p in props.get("agentPoolProfiles") or [])
         access = props.get("apiServerAccessProfile") or {}
         power = props.get("powerState") or {}
-        return cls(id=cid, name=str(data.get("name") or _name_of(cid)),
+        return cls(id=cid, name=str(data.get("name") or name_of(cid)),
                    resource_group=parts[3] if len(parts) > 3 else "", subscription_id=parts[1] if len(parts) > 1
                    else "", location=str(data.get("location", "")),
                    kubernetes_version=str(props.get("currentKubernetesVersion") or props.get("kubernetesVersion")
@@ -109,16 +105,16 @@ def derive_vnets(cluster: ClusterInfo, managed_vnet_ids: Sequence[str] = ()) -> 
             if not subnet:
                 continue
             vnet = _vnet_of(subnet)
-            where.append(f"{pool.name} {kind}: {_name_of(vnet)}/{_name_of(subnet)}")
+            where.append(f"{pool.name} {kind}: {name_of(vnet)}/{name_of(subnet)}")
             if vnet.lower() not in (v.lower() for v in vnets):
                 vnets.append(vnet)
     if vnets:
         many = " (its node pools are in several VNets: every one is linked)" if len(vnets) > 1 else ""
         return Derivation(vnets, f"from AKS cluster {cluster.name}'s node pools ({'; '.join(where)}){many}")
-    managed = [v for v in managed_vnet_ids if _name_of(v).lower().startswith(MANAGED_VNET_PREFIX)]
+    managed = [v for v in managed_vnet_ids if name_of(v).lower().startswith(MANAGED_VNET_PREFIX)]
     if managed:
         return Derivation([managed[0]], f"from AKS cluster {cluster.name}: AKS manages its VNet, "
-                                        f"{_name_of(managed[0])} in node resource group {cluster.node_resource_group}",
+                                        f"{name_of(managed[0])} in node resource group {cluster.node_resource_group}",
                           managed=True)
     return Derivation([], "", problem=(
         f"AKS cluster {cluster.name} names no subnet on its node pools and its node resource group "
@@ -130,7 +126,7 @@ def cluster_ref(ref: str, subscription_id: str, resource_group: str) -> tuple[st
     if ref.startswith("/"):
         parsed = parse_id(ref)
         sub = parsed.get("subscription") or subscription_id
-        return str(sub), str(parsed.get("resource_group") or resource_group), _name_of(ref)
+        return str(sub), str(parsed.get("resource_group") or resource_group), name_of(ref)
     return subscription_id, resource_group, ref
 
 

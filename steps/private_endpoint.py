@@ -33,7 +33,7 @@ from steps.base import (
 from steps.context import EndpointInfo, SetupContext
 from wizard.core.constants import CONNECTION_NAME
 from wizard.core.errors import StepFailed, explain
-from wizard.core.ids import enum_text, parse_id, private_endpoint_id, same_id
+from wizard.core.ids import enum_text, name_of, parse_id, private_endpoint_id, same_id
 from wizard.core.validate import request_message
 
 NIC_RELEASE_BUDGET = 600.0  # seconds a create waits for a deleted endpoint's NIC to go before it says "run again"
@@ -102,7 +102,7 @@ class CreatePrivateEndpoint(Step[EndpointObservation, EndpointPayload]):
             nic = cfg.nic_name or f"{cfg.endpoint_name}.nic.<generated>"
             taken = observation.nic
             if taken is not None and not _going(taken, endpoint_id(ctx)):
-                user = f"used by private endpoint {_last(taken.private_endpoint_id)}" if taken.private_endpoint_id \
+                user = f"used by private endpoint {name_of(taken.private_endpoint_id)}" if taken.private_endpoint_id \
                     else "not part of a private endpoint"
                 return Plan(self.key, Action.CONFLICT,
                             f"A network interface named {taken.name} already exists in resource group "
@@ -346,10 +346,6 @@ def _going(nic: NicInfo, our_endpoint: str) -> bool:
 
 def _first_delay(ctx: SetupContext) -> float:
     return min(max(ctx.factory.settings.polling_interval, 0.05), 5.0)
-
-
-def _last(resource_id: str | None) -> str:
-    return (resource_id or "").rstrip("/").rsplit("/", 1)[-1]
 
 
 def _endpoint_state(ctx: SetupContext) -> str | None:

@@ -10,14 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from wizard.cli.exit import READ_ONLY, exit_now
 from wizard.cli.parser import build_parser
 from wizard.cli.pipes import quiet_when_reader_leaves
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, quick_exit: bool = False) -> int:
+    """Run the command `argv` names. `quick_exit` (the console script, `python -m wizard`): after a read-only
+    command the process ends at once, without the interpreter's teardown (`wizard.cli.exit`)."""
     with quiet_when_reader_leaves():
         args = build_parser().parse_args(argv)
-        return int(args.func(args))
+        code = int(args.func(args))
+    if quick_exit and getattr(args, "command", None) in READ_ONLY:
+        exit_now(code)
+    return code
 
 
-__all__ = ["build_parser", "main"]
+def run(argv: Sequence[str] | None = None) -> int:
+    """The console script and `python -m wizard`: `main` with the quick exit after a read-only command."""
+    return main(argv, quick_exit=True)
+
+
+__all__ = ["build_parser", "main", "run"]

@@ -13,22 +13,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Sequence
-
-from wizard.cli.parser import build_parser
-from wizard.cli.pipes import quiet_when_reader_leaves
 
 READ_ONLY = frozenset({"plan", "status", "export", "report"})
-
-
-def run(argv: Sequence[str] | None = None) -> int:
-    """`wizard.cli.main`, then a quick exit after a read-only command (what `python -m wizard` runs)."""
-    with quiet_when_reader_leaves():
-        args = build_parser().parse_args(argv)
-        code = int(args.func(args))
-    if getattr(args, "command", None) in READ_ONLY:
-        exit_now(code)
-    return code
 
 
 def exit_now(code: int) -> None:

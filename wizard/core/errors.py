@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, replace
 
 from wizard.core.constants import ASTRO_DNS_ZONE, ENV_ACCESS_TOKEN, ENV_CA_FILE
+from wizard.core.ids import name_of
 from wizard.core.settings import hide_secrets
 
 
@@ -112,10 +113,6 @@ def _linked(code: str, message: str, ids: dict) -> Explained:
     return Explained(code, f"You may create the resource but not use the network it attaches to: you need "
                            f"'{action}' on {scope} (Network Contributor on that VNet, or a custom role with that "
                            "action); ask an Azure admin, then run again.", **ids)
-
-
-def _last(resource_id: str) -> str:
-    return resource_id.rstrip("/").rsplit("/", 1)[-1]
 
 
 def explain(exc: BaseException, *, alias: str | None = None, subscription_id: str | None = None) -> Explained:
@@ -236,7 +233,7 @@ def _explain_http(exc, *, alias: str | None, subscription_id: str | None) -> Exp
     if low == "invalidresourcereference":
         m = _REFERENCED.search(message)
         if m and "same region" in message:
-            return Explained(code, f"The endpoint and its virtual network {_last(m.group(1))} must be in the same "
+            return Explained(code, f"The endpoint and its virtual network {name_of(m.group(1))} must be in the same "
                                    "region: choose the VNet's region (or a VNet in the region you want), then run "
                                    "again.", **ids)
         return Explained(code, f"Azure could not find a resource the request refers to ({message}): check the "
@@ -330,7 +327,7 @@ def _evaluated_types(violation: dict) -> str:
 
 
 def _delegated(message: str, alias: str | None) -> str:
-    subnet = _last((_SUBNET_ID.search(message) or _NO_MATCH).group(1) or "") or "the subnet"
+    subnet = name_of((_SUBNET_ID.search(message) or _NO_MATCH).group(1) or "") or "the subnet"
     return (f"Azure creates no private endpoint in a delegated subnet, and '{subnet}' is delegated (an AKS pod subnet "
             "is): choose a subnet without delegation, then run again.")
 

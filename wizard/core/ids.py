@@ -32,6 +32,11 @@ def resource_group_of(resource_id: str) -> str:
     return parse_id(resource_id).get("resource_group", "")
 
 
+def name_of(resource_id: str | None) -> str:
+    """The last segment of an id: the name of the resource it names ('' for none)."""
+    return (resource_id or "").rstrip("/").rsplit("/", 1)[-1]
+
+
 def vnet_name_of(resource_id: str) -> str:
     """The VNet named in a VNet (or subnet) id; the id itself when it names none."""
     return parse_id(resource_id).get("virtualnetworks", resource_id)

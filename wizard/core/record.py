@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.core.config import SetupConfig
+from wizard.core.ids import name_of
 from wizard.core.settings import hide_secrets
 from wizard.core.statefiles import StateDirError, read_text, secure_dir, write_private
 
@@ -74,7 +75,7 @@ def setup_key(config: SetupConfig, cluster_id: str | None = None) -> str:
 def endpoint_label(config: SetupConfig, *, subscription: bool = True) -> str:
     """Which endpoint, in words: 'endpoint NAME in RG (VNet VNET, subscription SUB)' (without the subscription when
     `subscription` is False: where nothing else could be confused with it, e.g. a small screen's list)."""
-    vnet = config.vnet.rstrip("/").rsplit("/", 1)[-1] if config.vnet else ""
+    vnet = name_of(config.vnet)
     where = f" in {config.resource_group}" if config.resource_group else ""
     sub = f"subscription {config.subscription_id}" if subscription and config.subscription_id else ""
     more = ", ".join(x for x in (f"VNet {vnet}" if vnet else "", sub) if x)
